@@ -1,0 +1,4 @@
+export * from './simulator.ts';
+export * from './signature.ts';
+export * from './webhook-sender.ts';
+export * from './ids.ts';

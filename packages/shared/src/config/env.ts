@@ -1,0 +1,112 @@
+import { z } from 'zod';
+
+/** Thrown by {@link parseConfig} with one line per problem, so every mistake shows at once. */
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/**
+ * Parses the environment through one schema. Empty strings count as unset, so
+ * `FOO=` falls back to the default (or is reported as missing).
+ */
+export function parseConfig<S extends z.ZodType>(
+  schema: S,
+  env: Record<string, string | undefined>,
+): z.output<S> {
+  const cleaned = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''),
+  );
+  const result = schema.safeParse(cleaned);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const name = issue.path.join('.') || '(config)';
+    return issue.code === 'invalid_type' && issue.input === undefined
+      ? `${name}: is required`
+      : `${name}: ${issue.message}`;
+  });
+  throw new ConfigError(problems);
+}
+
+/** For `main.ts`: parse or print every problem and stop the process. */
+export function loadConfigOrExit<S extends z.ZodType>(
+  service: string,
+  schema: S,
+  env: Record<string, string | undefined> = process.env,
+): z.output<S> {
+  try {
+    return parseConfig(schema, env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${service}: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+export const isLoopbackHost = (hostname: string): boolean => LOOPBACK_HOSTS.has(hostname);
+
+/** A comma-separated list; blanks around items are ignored. */
+export const csv = (what: string) =>
+  z
+    .string()
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter((x) => x.length > 0),
+    )
+    .pipe(z.array(z.string()).min(1, `needs at least one ${what}`));
+
+export const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+
+export const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+export const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
+
+export const redisUrl = z
+  .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
+  .default('redis://127.0.0.1:6379');
+
+/** Every queue and key this project writes starts with it; `{name}` keeps a Redis Cluster on one slot. */
+export const queuePrefix = z
+  .string()
+  .regex(/^[A-Za-z0-9_.{}-]{1,64}$/, 'use 1-64 letters, digits, or _ . - { }')
+  .default('pp');
+
+export const logLevel = z
+  .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  .default('info');
+
+/** https, or http on a loopback host (the simulator). */
+export const personaBaseUrl = z
+  .url({ error: 'must be a URL' })
+  .default('https://api.withpersona.com/api/v1')
+  .superRefine((value, ctx) => {
+    const url = new URL(value);
+    if (url.protocol === 'https:') return;
+    if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return;
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must use https (plain http is allowed only for 127.0.0.1, localhost or ::1)',
+    });
+  })
+  .transform((value) => value.replace(/\/+$/, ''));
+
+/** The settings every service shares. */
+export const baseEnv = {
+  /** Redis for queues, state and the rate limiter. */
+  REDIS_URL: redisUrl,
+  /** Prefix of every queue and key; lets deployments and test runs share one Redis. */
+  QUEUE_PREFIX: queuePrefix,
+  /** pino level. */
+  LOG_LEVEL: logLevel,
+};

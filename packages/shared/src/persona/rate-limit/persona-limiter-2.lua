@@ -1,0 +1,154 @@
+--[[
+  The fleet-wide Persona request budget: one script, atomic, on Redis's clock.
+
+  KEYS[1] log   sorted set of grant times (ms), at most `limit` inside the window
+  KEYS[2] state hash: pacing, blocks, Persona's last rate-limit headers, counters
+
+  ARGV[1] op: 'acquire' or 'observe'
+  ARGV[2] now in ms; empty = Redis TIME (tests pass it to walk the clock)
+  ARGV[3] limit: requests allowed in any rolling window
+  ARGV[4] window ms
+  ARGV[5] margin ms, added to the window: covers the jitter between our grant and the
+          request's arrival at Persona, which counts arrivals
+  ARGV[6] burst: grants allowed back to back after an idle spell (>= 1)
+
+  acquire:
+    ARGV[7] class: 'create' (transaction creation) or 'background'
+    ARGV[8] product whose creation quota this call spends, or ''
+    ARGV[9] unique member for the log
+    Returns {1, 0, 'granted', inWindow} or {0, waitMs, reason, inWindow};
+    reason is one of blocked, quota, window, priority, remote, pacing.
+
+  observe (after every Persona response):
+    ARGV[7] HTTP status
+    ARGV[8] RateLimit-Limit, or ''
+    ARGV[9] RateLimit-Remaining, or ''
+    ARGV[10] RateLimit-Reset (seconds until Persona's window resets), or ''
+    ARGV[11] '' | 'rate_limited' (a 429) | 'quota' (Quota exceeded)
+    ARGV[12] product, for 'quota'
+    ARGV[13] quota reset seconds, or ''
+    Returns how many ms the fleet (or the product) is now blocked for, or 0.
+]]
+local log, state = KEYS[1], KEYS[2]
+local op = ARGV[1]
+local now = tonumber(ARGV[2])
+if not now then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local limit = tonumber(ARGV[3])
+local window = tonumber(ARGV[4]) + tonumber(ARGV[5])
+local burst = tonumber(ARGV[6])
+
+-- Persona's window is fixed and its reset is whole seconds: resume a little after it.
+local RESET_GUARD_MS = 250
+-- Two header readings whose resets differ by less than this belong to the same window.
+local SAME_WINDOW_MS = 1500
+
+local function num(field)
+  return tonumber(redis.call('HGET', state, field))
+end
+
+if op == 'observe' then
+  local status, hLimit, hRemaining, hReset = ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
+  local kind, product, quotaReset = ARGV[11], ARGV[12], tonumber(ARGV[13])
+  redis.call('HSET', state, 'last_status', status, 'last_seen_at', now)
+  if hLimit and hLimit > 0 then
+    redis.call('HSET', state, 'remote_limit', hLimit, 'last_limit', hLimit)
+  end
+  if hRemaining and hReset then
+    redis.call('HSET', state, 'last_remaining', hRemaining, 'last_reset', hReset)
+    local resetAt = now + hReset * 1000 + RESET_GUARD_MS
+    local curReset = num('remote_reset_at')
+    if not curReset or curReset <= now or resetAt > curReset + SAME_WINDOW_MS then
+      redis.call('HSET', state, 'remote_reset_at', resetAt, 'remote_remaining', hRemaining)
+    elseif resetAt >= curReset - SAME_WINDOW_MS then
+      -- Same window: answers can arrive out of order, the smaller count is the fresher.
+      local curRemaining = num('remote_remaining') or hRemaining
+      redis.call('HSET', state, 'remote_remaining', math.min(curRemaining, hRemaining))
+    end
+  end
+  if kind == 'rate_limited' then
+    local untilMs = now + (hReset or 1) * 1000 + RESET_GUARD_MS
+    if untilMs > (num('blocked_until') or 0) then
+      redis.call('HSET', state, 'blocked_until', untilMs)
+    end
+    redis.call('HSET', state, 'remote_remaining', 0, 'remote_reset_at', math.max(untilMs, num('remote_reset_at') or 0))
+    redis.call('HINCRBY', state, 'seen_429', 1)
+    return math.max(untilMs, num('blocked_until') or 0) - now
+  elseif kind == 'quota' then
+    local field = 'quota_until:' .. product
+    local untilMs = now + (quotaReset or 60) * 1000 + RESET_GUARD_MS
+    if untilMs > (num(field) or 0) then redis.call('HSET', state, field, untilMs) end
+    redis.call('HINCRBY', state, 'seen_quota', 1)
+    return math.max(untilMs, num(field) or 0) - now
+  end
+  return 0
+end
+
+-- acquire
+local class, product, member = ARGV[7], ARGV[8], ARGV[9]
+
+local remoteLimit = num('remote_limit')
+if remoteLimit and remoteLimit > 0 and remoteLimit < limit then limit = remoteLimit end
+if burst > limit then burst = limit end
+if burst < 1 then burst = 1 end
+local interval = window / limit
+local tolerance = (burst - 1) * interval
+
+redis.call('ZREMRANGEBYSCORE', log, '-inf', now - window)
+local inWindow = redis.call('ZCARD', log)
+
+local function deny(reason, wait)
+  wait = math.max(1, math.ceil(wait))
+  redis.call('HINCRBY', state, 'denied_' .. reason, 1)
+  if class == 'create' then
+    -- Creation is waiting: background work stays out of its way until it has gone.
+    local mark = now + wait + interval
+    if mark > (num('create_waiting_until') or 0) then
+      redis.call('HSET', state, 'create_waiting_until', math.ceil(mark))
+    end
+  end
+  return {0, wait, reason, inWindow}
+end
+
+local blockedUntil = num('blocked_until') or 0
+if blockedUntil > now then return deny('blocked', blockedUntil - now) end
+
+if product ~= '' then
+  local quotaUntil = num('quota_until:' .. product) or 0
+  if quotaUntil > now then return deny('quota', quotaUntil - now) end
+end
+
+if inWindow >= limit then
+  local oldest = redis.call('ZRANGE', log, 0, 0, 'WITHSCORES')
+  return deny('window', tonumber(oldest[2]) + window - now)
+end
+
+if class ~= 'create' then
+  local createWaiting = num('create_waiting_until') or 0
+  if createWaiting > now then return deny('priority', createWaiting - now) end
+end
+
+-- What Persona says is left until its reset, shared with other programs on the same
+-- environment: spread it, or stop until the reset when nothing is left.
+local step = interval
+local remoteReset, remoteRemaining = num('remote_reset_at'), num('remote_remaining')
+if remoteReset and remoteRemaining and remoteReset > now then
+  if remoteRemaining <= 0 then return deny('remote', remoteReset - now) end
+  step = math.max(interval, (remoteReset - now) / remoteRemaining)
+end
+
+-- GCRA pacing: one grant per `step`, with a tolerance of `burst - 1` grants.
+local tat = num('tat') or now
+if now < tat - tolerance then return deny('pacing', tat - tolerance - now) end
+if tat < now then tat = now end
+
+redis.call('ZADD', log, now, member)
+redis.call('PEXPIRE', log, window * 2)
+redis.call('HSET', state, 'tat', tat + step, 'last_grant', now)
+if remoteRemaining and remoteReset and remoteReset > now then
+  redis.call('HSET', state, 'remote_remaining', remoteRemaining - 1)
+end
+redis.call('HINCRBY', state, 'granted', 1)
+return {1, 0, 'granted', inWindow + 1}

@@ -1,0 +1,45 @@
+import { z } from 'zod';
+
+/**
+ * The parts of Persona's JSON:API bodies we read. Objects are loose on purpose: Persona
+ * adds attributes and types without notice (its versioning policy), so we never reject a
+ * body for carrying more than we know.
+ */
+export const relationshipRef = z.looseObject({ type: z.string(), id: z.string() });
+
+export const transactionResource = z.looseObject({
+  type: z.literal('transaction'),
+  id: z.string().startsWith('txn_'),
+  attributes: z.looseObject({
+    status: z.string().nullish(),
+    'reference-id': z.string().nullish(),
+    /** `{ "<key>": { "type": "...", "value": ... } }`; personal data, never logged. */
+    fields: z.record(z.string(), z.unknown()).nullish(),
+    tags: z.array(z.string()).nullish(),
+    'created-at': z.string().nullish(),
+    'updated-at': z.string().nullish(),
+  }),
+  relationships: z
+    .looseObject({
+      'related-objects': z.looseObject({ data: z.array(relationshipRef).nullish() }).nullish(),
+    })
+    .nullish(),
+});
+export type TransactionResource = z.output<typeof transactionResource>;
+
+export const transactionDocument = z.looseObject({ data: transactionResource });
+
+export const transactionList = z.looseObject({
+  data: z.array(transactionResource),
+  links: z.looseObject({ next: z.string().nullish(), prev: z.string().nullish() }).nullish(),
+});
+
+/** `{"errors": [{"title", "details"?}]}`; only title and details are kept. */
+export const errorDocument = z.looseObject({
+  errors: z.array(z.looseObject({ title: z.string().nullish(), details: z.string().nullish() })),
+});
+
+export interface PersonaError {
+  title: string;
+  details?: string;
+}

@@ -1,0 +1,237 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { LuaScript } from '../redis/lua-script.ts';
+
+const acceptScript = new LuaScript(new URL('./accept-request-3.lua', import.meta.url));
+const settleScript = new LuaScript(new URL('./settle-request-3.lua', import.meta.url));
+const rotateScript = new LuaScript(new URL('./rotate-key-1.lua', import.meta.url));
+
+export type RequestStatus = 'queued' | 'submitted' | 'failed';
+
+export interface RequestError {
+  /** Stable machine code: `persona_rejected`, `persona_unavailable`, ... */
+  code: string;
+  message: string;
+  /** Persona's `errors[]` (title and details), when Persona refused the request. */
+  details?: unknown;
+}
+
+/** What an internal caller asked for; `fields` are kept apart, see {@link RequestStore.fields}. */
+export interface TransactionInput {
+  transactionTypeId: string;
+  fields: Record<string, unknown>;
+  referenceId?: string | undefined;
+  tags?: string[] | undefined;
+}
+
+export interface TransactionRequest {
+  id: string;
+  status: RequestStatus;
+  transactionTypeId: string;
+  referenceId: string | null;
+  tags: string[] | null;
+  correlationId: string;
+  /** The Idempotency-Key we send to Persona: minted at accept time, reused by every retry. */
+  personaKey: string;
+  /** Bumped when reconciliation proved a stored 5xx created nothing and a new key was minted. */
+  keyGeneration: number;
+  personaTransactionId: string | null;
+  personaStatus: string | null;
+  error: RequestError | null;
+  /** Consecutive 5xx answers under the current key. */
+  serverErrors: number;
+  /** When the first Persona call under the current key was made (ms), for reconciliation. */
+  firstAttemptAt: number | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type AcceptResult =
+  | { outcome: 'created'; request: TransactionRequest }
+  | { outcome: 'existing'; id: string; sameBody: boolean };
+
+export interface RequestStoreOptions {
+  prefix: string;
+  /** How long an Idempotency-Key maps to its request. @defaultValue 24 h */
+  idempotencyTtlSeconds?: number;
+  /** How long a request record is kept. @defaultValue 30 days */
+  retentionSeconds?: number;
+  now?: () => Date;
+}
+
+export const newRequestId = (): string => `req_${randomBytes(16).toString('hex')}`;
+
+/** Canonical JSON (sorted keys) so that equal bodies hash equally whatever their key order. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/**
+ * Transaction requests in Redis: one hash per request, its fields apart (deleted once
+ * Persona has them or refused them for good), and Idempotency-Key mappings.
+ */
+export class RequestStore {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+  readonly #idemTtl: number;
+  readonly #retention: number;
+  readonly #now: () => Date;
+
+  constructor(redis: Redis, options: RequestStoreOptions) {
+    this.#redis = redis;
+    this.#prefix = options.prefix;
+    this.#idemTtl = options.idempotencyTtlSeconds ?? 24 * 3600;
+    this.#retention = options.retentionSeconds ?? 30 * 24 * 3600;
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  recordKey = (id: string): string => `${this.#prefix}:req:${id}`;
+  fieldsKey = (id: string): string => `${this.#prefix}:req:${id}:fields`;
+  idempotencyKey = (key: string): string => `${this.#prefix}:idem:${sha256(key)}`;
+
+  async accept(
+    input: TransactionInput,
+    meta: { correlationId: string; idempotencyKey?: string | undefined },
+  ): Promise<AcceptResult> {
+    const id = newRequestId();
+    const bodyHash = sha256(canonicalJson(input));
+    const now = this.#now().toISOString();
+    const record: Record<string, string> = {
+      id,
+      status: 'queued',
+      transaction_type_id: input.transactionTypeId,
+      correlation_id: meta.correlationId,
+      persona_key: randomUUID(),
+      key_generation: '0',
+      server_errors: '0',
+      body_hash: bodyHash,
+      created_at: now,
+      updated_at: now,
+    };
+    if (input.referenceId !== undefined) record.reference_id = input.referenceId;
+    if (input.tags !== undefined) record.tags = JSON.stringify(input.tags);
+    const hasIdem = meta.idempotencyKey !== undefined;
+    const reply = (await acceptScript.run(
+      this.#redis,
+      [
+        this.idempotencyKey(meta.idempotencyKey ?? ''),
+        this.recordKey(id),
+        this.fieldsKey(id),
+      ],
+      [
+        hasIdem ? '1' : '0',
+        id,
+        bodyHash,
+        this.#idemTtl,
+        this.#retention,
+        JSON.stringify(input.fields),
+        ...Object.entries(record).flat(),
+      ],
+    )) as [string, string, string?];
+    if (reply[0] === 'existing') {
+      return { outcome: 'existing', id: reply[1], sameBody: reply[2] === bodyHash };
+    }
+    return { outcome: 'created', request: parseRecord(record)! };
+  }
+
+  async get(id: string): Promise<TransactionRequest | null> {
+    return parseRecord(await this.#redis.hgetall(this.recordKey(id)));
+  }
+
+  async fields(id: string): Promise<Record<string, unknown> | null> {
+    const raw = await this.#redis.get(this.fieldsKey(id));
+    return raw === null ? null : (JSON.parse(raw) as Record<string, unknown>);
+  }
+
+  /** Records the first call under the current key (no-op if already set). */
+  async markAttempt(id: string): Promise<void> {
+    await this.#redis.hsetnx(this.recordKey(id), 'first_attempt_at', String(this.#now().getTime()));
+  }
+
+  /** Counts a 5xx under the current key; returns the consecutive count. */
+  async recordServerError(id: string): Promise<number> {
+    const key = this.recordKey(id);
+    const [[, count]] = (await this.#redis
+      .multi()
+      .hincrby(key, 'server_errors', 1)
+      .hset(key, 'updated_at', this.#now().toISOString())
+      .exec()) as [[null, number], [null, number]];
+    return count;
+  }
+
+  /** A new Idempotency-Key, once reconciliation showed that nothing was created under the old one. */
+  async rotatePersonaKey(id: string, expectedGeneration: number): Promise<boolean> {
+    const rotated = await rotateScript.run(
+      this.#redis,
+      [this.recordKey(id)],
+      [String(expectedGeneration), randomUUID(), this.#now().toISOString()],
+    );
+    return rotated === 1;
+  }
+
+  linkKey = (personaTransactionId: string): string => `${this.#prefix}:ptx:${personaTransactionId}`;
+
+  /** Our request id for a Persona transaction id, once the request is submitted. */
+  requestIdFor(personaTransactionId: string): Promise<string | null> {
+    return this.#redis.get(this.linkKey(personaTransactionId));
+  }
+
+  /**
+   * queued → submitted, linking the Persona transaction to this request. Returns what the
+   * request already was if it had settled, or `conflict` if the Persona transaction
+   * belongs to another request.
+   */
+  markSubmitted(
+    id: string,
+    persona: { transactionId: string; status: string | null },
+  ): Promise<SettleResult> {
+    const fields = ['persona_transaction_id', persona.transactionId, 'updated_at', this.#now().toISOString()];
+    if (persona.status !== null) fields.push('persona_status', persona.status);
+    return this.#settle(id, 'submitted', persona.transactionId, fields);
+  }
+
+  /** queued → failed, with the reason. */
+  markFailed(id: string, error: RequestError): Promise<SettleResult> {
+    return this.#settle(id, 'failed', null, ['error', JSON.stringify(error), 'updated_at', this.#now().toISOString()]);
+  }
+
+  async #settle(id: string, status: RequestStatus, personaTransactionId: string | null, fields: string[]) {
+    return (await settleScript.run(
+      this.#redis,
+      [this.recordKey(id), this.fieldsKey(id), this.linkKey(personaTransactionId ?? '')],
+      [status, personaTransactionId === null ? '' : id, this.#retention, ...fields],
+    )) as SettleResult;
+  }
+}
+
+export type SettleResult = 'settled' | 'missing' | 'conflict' | RequestStatus;
+
+function parseRecord(h: Record<string, string>): TransactionRequest | null {
+  if (!h.id || !h.status) return null;
+  return {
+    id: h.id,
+    status: h.status as RequestStatus,
+    transactionTypeId: h.transaction_type_id ?? '',
+    referenceId: h.reference_id ?? null,
+    tags: h.tags ? (JSON.parse(h.tags) as string[]) : null,
+    correlationId: h.correlation_id ?? '',
+    personaKey: h.persona_key ?? '',
+    keyGeneration: Number(h.key_generation ?? 0),
+    personaTransactionId: h.persona_transaction_id ?? null,
+    personaStatus: h.persona_status ?? null,
+    error: h.error ? (JSON.parse(h.error) as RequestError) : null,
+    serverErrors: Number(h.server_errors ?? 0),
+    firstAttemptAt: h.first_attempt_at ? Number(h.first_attempt_at) : null,
+    createdAt: h.created_at ?? '',
+    updatedAt: h.updated_at ?? '',
+  };
+}

@@ -1,0 +1,31 @@
+--[[
+  Moves a request from 'queued' to a final status ('submitted' or 'failed') and drops the
+  personal data that only the Persona call needed. A final status is never changed: a
+  duplicate or late run of the job cannot roll it back.
+
+  A submitted request is linked from its Persona transaction id (KEYS[3]); a Persona
+  transaction already linked to another request is never claimed twice.
+
+  KEYS[1] request record (hash)
+  KEYS[2] request fields
+  KEYS[3] link persona transaction id -> request id (ignored when ARGV[2] is '')
+  ARGV[1] new status
+  ARGV[2] request id to link, or ''
+  ARGV[3] link ttl (seconds)
+  ARGV[4..] field, value pairs to set with the status
+
+  Returns 'settled', 'missing', 'conflict', or the status the request already had.
+]]
+local current = redis.call('HGET', KEYS[1], 'status')
+if not current then return 'missing' end
+if current ~= 'queued' then return current end
+if ARGV[2] ~= '' then
+  local linked = redis.call('GET', KEYS[3])
+  if linked and linked ~= ARGV[2] then return 'conflict' end
+  redis.call('SET', KEYS[3], ARGV[2], 'EX', ARGV[3])
+end
+local kv = {'status', ARGV[1]}
+for i = 4, #ARGV do kv[#kv + 1] = ARGV[i] end
+redis.call('HSET', KEYS[1], unpack(kv))
+redis.call('DEL', KEYS[2])
+return 'settled'

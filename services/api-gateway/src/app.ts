@@ -1,0 +1,43 @@
+import express, { type Express } from 'express';
+import type { Logger } from '@pp/shared';
+import type { TransactionsDeps } from './domain/transactions.ts';
+import { bearerAuth } from './middleware/auth.ts';
+import { errorHandler, sendError } from './middleware/errors.ts';
+import { requestContext } from './middleware/request-context.ts';
+import { transactionsRouter } from './routes/transactions.route.ts';
+
+export interface AppDeps extends TransactionsDeps {
+  logger: Logger;
+  apiKeys: readonly string[];
+  maxBodyBytes: number;
+  /** Resolves when Redis answers, rejects otherwise. */
+  checkReady: () => Promise<void>;
+}
+
+/** The gateway's HTTP app, built from its dependencies; no listening, no globals. */
+export function buildApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(requestContext(deps.logger));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await deps.checkReady();
+      res.json({ status: 'ready' });
+    } catch {
+      res.status(503).json({ status: 'unavailable', reason: 'redis unreachable' });
+    }
+  });
+
+  app.use('/v1', bearerAuth(deps.apiKeys));
+  app.use(express.json({ limit: deps.maxBodyBytes, strict: true, type: 'application/json' }));
+  app.use(transactionsRouter(deps));
+
+  app.use((_req, res) => sendError(res, 404, 'not_found', 'no such route'));
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,42 @@
+import { randomUUID } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from '@pp/shared';
+
+const VALID_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export interface Locals {
+  log: Logger;
+  requestId: string;
+}
+
+export const locals = (res: Response): Locals => res.locals as Locals;
+
+/**
+ * Takes the caller's `X-Request-Id` (or makes one), echoes it, and gives the request a
+ * child logger that carries it. The id becomes the correlation id of the request's jobs.
+ * One line per request: method, route, status and time; never headers or bodies.
+ */
+export function requestContext(logger: Logger) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const incoming = req.get('x-request-id');
+    const requestId = incoming && VALID_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const log = logger.child({ correlationId: requestId });
+    res.locals.log = log;
+    res.locals.requestId = requestId;
+    res.setHeader('x-request-id', requestId);
+    const started = performance.now();
+    res.on('finish', () => {
+      if (req.path === '/healthz' || req.path === '/readyz') return;
+      log.info(
+        {
+          method: req.method,
+          route: (req.route as { path?: string } | undefined)?.path ?? req.path.replace(/req_[a-f0-9]+/g, ':id'),
+          status: res.statusCode,
+          ms: Math.round(performance.now() - started),
+        },
+        'request',
+      );
+    });
+    next();
+  };
+}

@@ -1,0 +1,120 @@
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import type { TransactionRequest } from '@pp/shared';
+import { acceptTransaction, findTransaction, type TransactionsDeps } from '../domain/transactions.ts';
+import { sendError } from '../middleware/errors.ts';
+import { locals } from '../middleware/request-context.ts';
+
+export const CreateTransactionBody = z.strictObject({
+  transaction_type_id: z
+    .string({ error: 'is required and must be a string' })
+    .regex(/^txntp_[A-Za-z0-9]+$/, 'must be a Persona Transaction Type id (txntp_…)'),
+  fields: z.record(z.string(), z.unknown(), { error: 'is required and must be an object' }),
+  reference_id: z.string().min(1, 'must not be empty').max(255).optional(),
+  tags: z.array(z.string().min(1, 'must not be empty').max(255)).max(50).optional(),
+});
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+const REQUEST_ID = /^req_[a-f0-9]{32}$/;
+
+export function transactionsRouter(deps: TransactionsDeps): Router {
+  const router = Router();
+
+  router.post('/v1/transactions', async (req: Request, res: Response) => {
+    const { log, requestId } = locals(res);
+    if (!req.is('application/json')) {
+      sendError(res, 415, 'unsupported_media_type', 'send the body as application/json');
+      return;
+    }
+    const idempotencyKey = req.get('idempotency-key');
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+      sendError(res, 400, 'invalid_idempotency_key', 'Idempotency-Key must be 1-255 printable ASCII characters');
+      return;
+    }
+    const parsed = CreateTransactionBody.safeParse(req.body);
+    if (!parsed.success) {
+      sendError(
+        res,
+        400,
+        'invalid_request',
+        'the request body is invalid',
+        parsed.error.issues.map((i) => ({
+          path: i.path.length ? i.path.join('.') : '(body)',
+          message: i.message,
+        })),
+      );
+      return;
+    }
+    const body = parsed.data;
+    const outcome = await acceptTransaction(
+      deps,
+      {
+        transactionTypeId: body.transaction_type_id,
+        fields: body.fields,
+        referenceId: body.reference_id,
+        tags: body.tags,
+      },
+      { correlationId: requestId, idempotencyKey },
+      log,
+    );
+    switch (outcome.outcome) {
+      case 'accepted':
+        res.location(`/v1/transactions/${outcome.id}`).status(202).json({ id: outcome.id, status: outcome.status });
+        return;
+      case 'replayed':
+        res
+          .location(`/v1/transactions/${outcome.id}`)
+          .setHeader('idempotent-replayed', 'true')
+          .status(202)
+          .json({ id: outcome.id, status: outcome.status });
+        return;
+      case 'idempotency_conflict':
+        sendError(
+          res,
+          422,
+          'idempotency_key_reused',
+          'this Idempotency-Key was already used with a different request body',
+        );
+        return;
+      case 'unavailable':
+        res.setHeader('retry-after', '1');
+        sendError(res, 503, 'unavailable', 'the request could not be stored; retry with the same Idempotency-Key');
+        return;
+    }
+  });
+
+  router.get('/v1/transactions/:id', async (req: Request<{ id: string }>, res: Response) => {
+    const { id } = req.params;
+    if (!REQUEST_ID.test(id)) {
+      sendError(res, 404, 'not_found', `no transaction request ${JSON.stringify(id.slice(0, 64))}`);
+      return;
+    }
+    const found = await findTransaction(deps, id);
+    switch (found.outcome) {
+      case 'found':
+        res.json(present(found.request));
+        return;
+      case 'not_found':
+        sendError(res, 404, 'not_found', `no transaction request ${id}`);
+        return;
+      case 'unavailable':
+        res.setHeader('retry-after', '1');
+        sendError(res, 503, 'unavailable', 'storage is unavailable; retry shortly');
+        return;
+    }
+  });
+
+  return router;
+}
+
+export function present(r: TransactionRequest) {
+  return {
+    id: r.id,
+    status: r.status,
+    persona_transaction_id: r.personaTransactionId,
+    persona_status: r.personaStatus,
+    ...(r.error ? { error: r.error } : {}),
+    created_at: r.createdAt,
+    updated_at: r.updatedAt,
+  };
+}

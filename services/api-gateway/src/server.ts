@@ -1,0 +1,64 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Queue } from 'bullmq';
+import type { Logger } from '@pp/shared';
+import { catalog, createRedis, pingRedis, RequestStore, withTimeout } from '@pp/shared';
+import { buildApp } from './app.ts';
+import type { GatewayConfig } from './config.ts';
+
+export interface RunningGateway {
+  url: string;
+  port: number;
+  close: () => Promise<void>;
+}
+
+/** Connects Redis, builds the app and listens (`GATEWAY_PORT` 0 picks a free port). */
+export async function startGateway(
+  config: GatewayConfig,
+  { logger, host = '0.0.0.0' }: { logger: Logger; host?: string },
+): Promise<RunningGateway> {
+  const redis = createRedis({ url: config.REDIS_URL, role: 'producer', name: 'gateway', logger, commandTimeoutMs: config.GATEWAY_REDIS_TIMEOUT_MS });
+  const spec = catalog.transactionCreate;
+  const queue = new Queue(spec.name, { connection: redis, prefix: config.QUEUE_PREFIX });
+  queue.on('error', (err) => logger.warn({ err }, 'queue error'));
+  const store = new RequestStore(redis, {
+    prefix: config.QUEUE_PREFIX,
+    idempotencyTtlSeconds: config.GATEWAY_IDEMPOTENCY_TTL_SECONDS,
+  });
+
+  const app = buildApp({
+    logger,
+    apiKeys: config.GATEWAY_API_KEYS,
+    maxBodyBytes: config.GATEWAY_MAX_BODY_BYTES,
+    store,
+    isAvailable: () => redis.status === 'ready',
+    withDeadline: (work) => withTimeout(work, config.GATEWAY_REDIS_TIMEOUT_MS, 'redis deadline exceeded'),
+    enqueue: async (id, correlationId) => {
+      const payload = spec.payload.parse({ id, correlationId });
+      await queue.add('create', payload, { ...spec.jobOptions, jobId: id });
+    },
+    checkReady: () => pingRedis(redis, 1000),
+  });
+
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(config.GATEWAY_PORT, host, (err?: Error) => (err ? reject(err) : resolve(s)));
+  });
+  server.requestTimeout = 15_000;
+  server.headersTimeout = 10_000;
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  logger.info({ url }, 'api gateway listening');
+
+  return {
+    url,
+    port,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await queue.close();
+      redis.disconnect();
+    },
+  };
+}

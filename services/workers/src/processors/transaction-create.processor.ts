@@ -1,0 +1,33 @@
+import { RateLimitError, type Job, type Queue } from 'bullmq';
+import { catalog, type Logger } from '@pp/shared';
+import { submitTransaction, type SubmitDeps } from '../domain/submit-transaction.ts';
+
+export interface TransactionCreateDeps extends SubmitDeps {
+  logger: Logger;
+  /** The creation queue, to pause it for the whole fleet while the budget says wait. */
+  queue: Queue;
+}
+
+/**
+ * Parses the job, binds the request's correlation id to the logger, runs the domain step
+ * and maps its outcome to BullMQ: `wait` pauses this queue for every worker and puts the
+ * job back without spending an attempt; `retry` spends one (backoff with jitter).
+ */
+export function transactionCreateProcessor(deps: TransactionCreateDeps) {
+  return async (job: Job, _token?: string, signal?: AbortSignal) => {
+    const { id, correlationId } = catalog.transactionCreate.payload.parse(job.data);
+    const log = deps.logger.child({ correlationId, requestId: id, attempt: job.attemptsMade + 1 });
+    const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    const outcome = await submitTransaction(deps, id, { finalAttempt, log, ...(signal ? { signal } : {}) });
+    switch (outcome.kind) {
+      case 'done':
+        return { result: outcome.result };
+      case 'wait':
+        log.debug({ retryInMs: outcome.retryInMs, reason: outcome.reason }, 'waiting for the Persona budget');
+        await deps.queue.rateLimit(outcome.retryInMs);
+        throw new RateLimitError();
+      case 'retry':
+        throw new Error(outcome.reason);
+    }
+  };
+}
