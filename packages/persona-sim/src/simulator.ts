@@ -40,8 +40,14 @@ export interface SimulatorOptions {
    * `approved`.
    */
   decide?: (txn: SimTransaction) => string;
-  /** Known Transaction Types; when set, other ids get 404 and missing required fields 422. */
-  transactionTypes?: Record<string, { requiredFields?: string[] }>;
+  /**
+   * Known Transaction Types; when set, other ids get 404, missing required fields 422, and
+   * `validate` may refuse fields with a 422 whose details it writes.
+   */
+  transactionTypes?: Record<
+    string,
+    { requiredFields?: string[]; validate?: (fields: Record<string, unknown>) => string | null }
+  >;
   webhook?: WebhookOptions | null;
   /** Seeded randomness for reproducible fault patterns. */
   random?: () => number;
@@ -462,6 +468,8 @@ export class PersonaSimulator {
           };
         }
       }
+      const problem = type.validate?.(fields as Record<string, unknown>) ?? null;
+      if (problem !== null) return { status: 422, body: errorBody('Unprocessable entity', problem) };
     }
     const tags = attributes.tags;
     const now = this.#stamp();

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import type { Logger } from '@pp/shared';
-import { catalog, createRedis, pingRedis, RequestStore, withTimeout } from '@pp/shared';
+import { catalog, createRedis, pingRedis, RequestStore, waitForReady, withTimeout } from '@pp/shared';
 import { buildApp } from './app.ts';
 import type { GatewayConfig } from './config.ts';
 
@@ -18,6 +18,9 @@ export async function startGateway(
   { logger, host = '0.0.0.0' }: { logger: Logger; host?: string },
 ): Promise<RunningGateway> {
   const redis = createRedis({ url: config.REDIS_URL, role: 'producer', name: 'gateway', logger, commandTimeoutMs: config.GATEWAY_REDIS_TIMEOUT_MS });
+  if (!(await waitForReady(redis, 5000))) {
+    logger.warn('redis is not reachable yet; answering 503 until it is');
+  }
   const spec = catalog.transactionCreate;
   const queue = new Queue(spec.name, { connection: redis, prefix: config.QUEUE_PREFIX });
   queue.on('error', (err) => logger.warn({ err }, 'queue error'));

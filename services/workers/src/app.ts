@@ -4,7 +4,6 @@ import {
   catalog,
   createRedis,
   PERSONA_BACKOFF,
-  PERSONA_BACKOFF_CAP_MS,
   PersonaClient,
   PersonaRateLimiter,
   RequestStore,
@@ -52,9 +51,9 @@ export async function startWorkers(config: WorkersConfig, { logger }: { logger: 
     // Processors are idempotent, so a job whose worker died is simply run again.
     maxStalledCount: 10,
     settings: {
-      backoffStrategy: (attemptsMade, type, _err, job) =>
+      backoffStrategy: (attemptsMade, type) =>
         type === PERSONA_BACKOFF
-          ? cappedFullJitter(attemptsMade, job?.opts.backoff && typeof job.opts.backoff === 'object' ? (job.opts.backoff.delay ?? 2000) : 2000, PERSONA_BACKOFF_CAP_MS)
+          ? cappedFullJitter(attemptsMade, config.PERSONA_RETRY_BASE_MS, config.PERSONA_RETRY_CAP_MS)
           : 1000,
     },
   };

@@ -19,6 +19,10 @@ export const WorkersEnv = z.object({
   PERSONA_RATE_LIMIT_BURST: positiveInt(3),
   /** Timeout of one Persona call, connect to last byte. */
   PERSONA_TIMEOUT_MS: positiveInt(10_000),
+  /** First retry delay after a 5xx or a network error; doubles per attempt, with full jitter. */
+  PERSONA_RETRY_BASE_MS: positiveInt(2000),
+  /** Longest retry delay. */
+  PERSONA_RETRY_CAP_MS: positiveInt(10 * 60 * 1000),
   /** Consecutive 5xx under one Idempotency-Key before we look for the transaction ourselves. */
   PERSONA_RECONCILE_AFTER_5XX: positiveInt(3),
   /** Jobs of the creation queue one process runs at once. */

@@ -24,10 +24,11 @@ export const catalog = {
     }),
     jobOptions: {
       // Spent only by network errors, timeouts and 5xx; rate limits never spend an attempt.
-      // 60 capped-jitter attempts span about 4-9 hours, well inside the 24 hours Persona
-      // keeps an Idempotency-Key, so every retry still replays instead of creating anew.
+      // With the workers' default backoff (2 s doubling to a 10 min cap, full jitter), 60
+      // attempts span about 4-9 hours: well inside the 24 hours Persona keeps an
+      // Idempotency-Key, so every retry still replays instead of creating anew.
       attempts: 60,
-      backoff: { type: PERSONA_BACKOFF, delay: 2000 },
+      backoff: { type: PERSONA_BACKOFF },
       removeOnComplete: { age: 24 * 3600, count: 10_000 },
       removeOnFail: { age: 14 * 24 * 3600, count: 50_000 },
     } satisfies JobsOptions,
@@ -36,6 +37,3 @@ export const catalog = {
 
 export type QueueKey = keyof typeof catalog;
 export type Payload<K extends QueueKey> = z.output<(typeof catalog)[K]['payload']>;
-
-/** Cap of the {@link PERSONA_BACKOFF} delay. */
-export const PERSONA_BACKOFF_CAP_MS = 10 * 60 * 1000;

@@ -49,6 +49,21 @@ export function createRedis({
   return redis;
 }
 
+/** Resolves true once the connection is ready, false if it is not within `timeoutMs`. */
+export async function waitForReady(redis: Redis, timeoutMs: number): Promise<boolean> {
+  if (redis.status === 'ready') return true;
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      resolve(ok);
+    };
+    const onReady = () => done(true);
+    const timer = setTimeout(() => done(false), timeoutMs);
+    redis.on('ready', onReady);
+  });
+}
+
 /** Resolves when PING answers within `timeoutMs`, rejects otherwise. */
 export async function pingRedis(redis: Redis, timeoutMs = 1000): Promise<void> {
   await withTimeout(redis.ping(), timeoutMs, 'redis ping timed out');

@@ -6,7 +6,8 @@ const VALID_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export interface Locals {
   log: Logger;
-  requestId: string;
+  /** The caller's X-Request-Id or a new one: the correlation id of everything this request causes. */
+  correlationId: string;
 }
 
 export const locals = (res: Response): Locals => res.locals as Locals;
@@ -19,11 +20,11 @@ export const locals = (res: Response): Locals => res.locals as Locals;
 export function requestContext(logger: Logger) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const incoming = req.get('x-request-id');
-    const requestId = incoming && VALID_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    const log = logger.child({ correlationId: requestId });
+    const correlationId = incoming && VALID_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const log = logger.child({ correlationId });
     res.locals.log = log;
-    res.locals.requestId = requestId;
-    res.setHeader('x-request-id', requestId);
+    res.locals.correlationId = correlationId;
+    res.setHeader('x-request-id', correlationId);
     const started = performance.now();
     res.on('finish', () => {
       if (req.path === '/healthz' || req.path === '/readyz') return;

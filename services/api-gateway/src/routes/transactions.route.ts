@@ -21,7 +21,7 @@ export function transactionsRouter(deps: TransactionsDeps): Router {
   const router = Router();
 
   router.post('/v1/transactions', async (req: Request, res: Response) => {
-    const { log, requestId } = locals(res);
+    const { log, correlationId } = locals(res);
     if (!req.is('application/json')) {
       sendError(res, 415, 'unsupported_media_type', 'send the body as application/json');
       return;
@@ -54,7 +54,7 @@ export function transactionsRouter(deps: TransactionsDeps): Router {
         referenceId: body.reference_id,
         tags: body.tags,
       },
-      { correlationId: requestId, idempotencyKey },
+      { correlationId, idempotencyKey },
       log,
     );
     switch (outcome.outcome) {

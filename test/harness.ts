@@ -1,0 +1,113 @@
+import { QueueEvents } from 'bullmq';
+import { startGateway, type RunningGateway } from '@pp/api-gateway/server';
+import { GatewayEnv } from '@pp/api-gateway/config';
+import { PersonaSimulator, type SimulatorOptions } from '@pp/persona-sim';
+import { catalog, createLogger, parseConfig } from '@pp/shared';
+import { deletePrefix, LogCapture, REDIS_URL, uniquePrefix } from '@pp/testing';
+import { startWorkers, type RunningWorkers } from '@pp/workers/app';
+import { WorkersEnv } from '@pp/workers/config';
+
+export const GATEWAY_TOKEN = 'e2e-gateway-token';
+export const PERSONA_KEY = 'persona_sandbox_e2e_key';
+
+export interface PipelineOptions {
+  sim?: Partial<SimulatorOptions>;
+  /** Extra worker env; `false` starts no in-process workers (the test runs its own). */
+  workers?: Record<string, string> | false;
+  gatewayToken?: string;
+  personaKey?: string;
+}
+
+export interface Pipeline {
+  prefix: string;
+  sim: PersonaSimulator;
+  gateway: RunningGateway;
+  workers: RunningWorkers | null;
+  /** Every line the in-process services logged. */
+  logs: LogCapture;
+  /** The env a worker process needs to join this pipeline. */
+  workerEnv: Record<string, string>;
+  post: (body: unknown, headers?: Record<string, string>) => Promise<Response>;
+  get: (id: string) => Promise<Record<string, unknown>>;
+  /** Resolves once each request's creation job has completed. */
+  waitForJobs: (ids: string[], timeoutMs?: number) => Promise<void>;
+  close: () => Promise<void>;
+}
+
+/** Simulator, gateway and (by default) workers in this process, on real sockets and real Redis. */
+export async function startPipeline(options: PipelineOptions = {}): Promise<Pipeline> {
+  const prefix = uniquePrefix('e2e');
+  const logs = new LogCapture();
+  const gatewayToken = options.gatewayToken ?? GATEWAY_TOKEN;
+  const sim = new PersonaSimulator({ apiKeys: [PERSONA_KEY], decisionDelayMs: 60_000, ...options.sim });
+  await sim.listen();
+
+  const gateway = await startGateway(
+    parseConfig(GatewayEnv, {
+      REDIS_URL,
+      QUEUE_PREFIX: prefix,
+      GATEWAY_PORT: '0',
+      GATEWAY_API_KEYS: gatewayToken,
+    }),
+    { logger: createLogger({ service: 'api-gateway', level: 'debug', destination: logs }), host: '127.0.0.1' },
+  );
+
+  const workerEnv: Record<string, string> = {
+    REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    PERSONA_API_KEY: options.personaKey ?? PERSONA_KEY,
+    PERSONA_API_BASE_URL: sim.url,
+    PERSONA_RETRY_BASE_MS: '50',
+    PERSONA_RETRY_CAP_MS: '400',
+    LOG_LEVEL: 'debug',
+    ...(options.workers || {}),
+  };
+  const workers =
+    options.workers === false
+      ? null
+      : await startWorkers(parseConfig(WorkersEnv, workerEnv), {
+          logger: createLogger({ service: 'workers', level: 'debug', destination: logs }),
+        });
+
+  const events = new QueueEvents(catalog.transactionCreate.name, { connection: { url: REDIS_URL }, prefix });
+  await events.waitUntilReady();
+  const completed = new Set<string>();
+  const waiters = new Map<string, () => void>();
+  events.on('completed', ({ jobId }) => {
+    completed.add(jobId);
+    waiters.get(jobId)?.();
+  });
+
+  return {
+    prefix,
+    sim,
+    gateway,
+    workers,
+    logs,
+    workerEnv,
+    post: (body, headers = {}) =>
+      fetch(`${gateway.url}/v1/transactions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${gatewayToken}`, 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      }),
+    get: async (id) =>
+      (await (await fetch(`${gateway.url}/v1/transactions/${id}`, { headers: { authorization: `Bearer ${gatewayToken}` } })).json()) as Record<string, unknown>,
+    waitForJobs: async (ids, timeoutMs = 60_000) => {
+      const pending = ids.filter((id) => !completed.has(id));
+      await Promise.race([
+        Promise.all(pending.map((id) => new Promise<void>((resolve) => waiters.set(id, resolve)))),
+        new Promise((_, reject) =>
+          setTimeout(() => reject(new Error(`jobs not completed within ${timeoutMs} ms: ${ids.filter((i) => !completed.has(i)).length} left`)), timeoutMs).unref(),
+        ),
+      ]);
+    },
+    close: async () => {
+      await events.close();
+      await workers?.close();
+      await gateway.close();
+      await sim.close();
+      await deletePrefix(REDIS_URL, prefix);
+    },
+  };
+}
