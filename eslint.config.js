@@ -15,12 +15,25 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/only-throw-error': 'error',
-      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { considerDefaultExhaustiveForUnions: true },
+      ],
       '@typescript-eslint/consistent-type-imports': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@pp/*/src/*', '../../packages/*', '../../services/*'], message: 'Import workspace packages by name.' }] },
+        {
+          patterns: [
+            {
+              group: ['@pp/*/src/*', '../../packages/*', '../../services/*'],
+              message: 'Import workspace packages by name.',
+            },
+          ],
+        },
       ],
     },
   },
@@ -30,6 +43,11 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', { paths: ['express', 'bullmq'] }],
     },
+  },
+  {
+    // expect.any() and friends are typed `any` by design.
+    files: ['**/*.test.ts', 'test/**/*.ts'],
+    rules: { '@typescript-eslint/no-unsafe-assignment': 'off' },
   },
   { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },
   prettier,

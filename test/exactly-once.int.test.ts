@@ -9,7 +9,11 @@ const body = (ref: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-async function submitMany(p: Pipeline, n: number, label: string): Promise<{ id: string; ref: string }[]> {
+async function submitMany(
+  p: Pipeline,
+  n: number,
+  label: string,
+): Promise<{ id: string; ref: string }[]> {
   return Promise.all(
     Array.from({ length: n }, async (_, i) => {
       const ref = `${label}-${i}`;
@@ -37,7 +41,10 @@ describe('exactly one Persona transaction per accepted request', () => {
       workers: { PERSONA_RECONCILE_AFTER_5XX: '2', PERSONA_RATE_LIMIT_PER_MINUTE: '6000' },
     });
     const requests = await submitMany(p, 80, 'faulty');
-    await p.waitForJobs(requests.map((r) => r.id), 90_000);
+    await p.waitForJobs(
+      requests.map((r) => r.id),
+      90_000,
+    );
 
     for (const { id, ref } of requests) {
       const record = await p.get(id);
@@ -54,7 +61,9 @@ describe('exactly one Persona transaction per accepted request', () => {
     expect(p.sim.requests.filter((r) => r.replay).length).toBeGreaterThan(0);
     // A stored 5xx is never retried forever: the worker looked the transaction up and then
     // either adopted it or minted a new key.
-    const reconciled = p.logs.lines.filter((l) => /found the transaction a 5xx had hidden|using a new one/.test(l));
+    const reconciled = p.logs.lines.filter((l) =>
+      /found the transaction a 5xx had hidden|using a new one/.test(l),
+    );
     expect(reconciled.length).toBeGreaterThan(0);
   });
 
@@ -75,7 +84,9 @@ describe('exactly one Persona transaction per accepted request', () => {
 
     const res = await p.post(body('crash-1'));
     const { id } = (await res.json()) as { id: string };
-    const inFlight = await eventually(() => p!.sim.requests.find((r) => r.method === 'POST'), { what: 'the create call at Persona' });
+    const inFlight = await eventually(() => p!.sim.requests.find((r) => r.method === 'POST'), {
+      what: 'the create call at Persona',
+    });
     await doomed.kill('SIGKILL');
 
     const survivor = new ServiceProcess('workers', env);
@@ -83,10 +94,15 @@ describe('exactly one Persona transaction per accepted request', () => {
       await p.waitForJobs([id], 30_000);
       const created = p.sim.transactionsFor('crash-1');
       expect(created).toHaveLength(1);
-      expect(await p.get(id)).toMatchObject({ status: 'submitted', persona_transaction_id: created[0]!.id });
+      expect(await p.get(id)).toMatchObject({
+        status: 'submitted',
+        persona_transaction_id: created[0]!.id,
+      });
       const posts = p.sim.requests.filter((r) => r.method === 'POST');
       expect(posts.length).toBeGreaterThanOrEqual(2);
-      expect(new Set(posts.map((r) => r.idempotencyKey))).toEqual(new Set([inFlight.idempotencyKey]));
+      expect(new Set(posts.map((r) => r.idempotencyKey))).toEqual(
+        new Set([inFlight.idempotencyKey]),
+      );
       expect(posts.at(-1)!.replay).toBe(true);
       expect(created[0]!.idempotencyKey).toBe(inFlight.idempotencyKey);
     } finally {

@@ -39,7 +39,11 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
   const prefix = uniquePrefix('e2e');
   const logs = new LogCapture();
   const gatewayToken = options.gatewayToken ?? GATEWAY_TOKEN;
-  const sim = new PersonaSimulator({ apiKeys: [PERSONA_KEY], decisionDelayMs: 60_000, ...options.sim });
+  const sim = new PersonaSimulator({
+    apiKeys: [PERSONA_KEY],
+    decisionDelayMs: 60_000,
+    ...options.sim,
+  });
   await sim.listen();
 
   const gateway = await startGateway(
@@ -49,7 +53,10 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
       GATEWAY_PORT: '0',
       GATEWAY_API_KEYS: gatewayToken,
     }),
-    { logger: createLogger({ service: 'api-gateway', level: 'debug', destination: logs }), host: '127.0.0.1' },
+    {
+      logger: createLogger({ service: 'api-gateway', level: 'debug', destination: logs }),
+      host: '127.0.0.1',
+    },
   );
 
   const workerEnv: Record<string, string> = {
@@ -69,7 +76,10 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
           logger: createLogger({ service: 'workers', level: 'debug', destination: logs }),
         });
 
-  const events = new QueueEvents(catalog.transactionCreate.name, { connection: { url: REDIS_URL }, prefix });
+  const events = new QueueEvents(catalog.transactionCreate.name, {
+    connection: { url: REDIS_URL },
+    prefix,
+  });
   await events.waitUntilReady();
   const completed = new Set<string>();
   const waiters = new Map<string, () => void>();
@@ -88,17 +98,33 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
     post: (body, headers = {}) =>
       fetch(`${gateway.url}/v1/transactions`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${gatewayToken}`, 'content-type': 'application/json', ...headers },
+        headers: {
+          authorization: `Bearer ${gatewayToken}`,
+          'content-type': 'application/json',
+          ...headers,
+        },
         body: JSON.stringify(body),
       }),
     get: async (id) =>
-      (await (await fetch(`${gateway.url}/v1/transactions/${id}`, { headers: { authorization: `Bearer ${gatewayToken}` } })).json()) as Record<string, unknown>,
+      (await (
+        await fetch(`${gateway.url}/v1/transactions/${id}`, {
+          headers: { authorization: `Bearer ${gatewayToken}` },
+        })
+      ).json()) as Record<string, unknown>,
     waitForJobs: async (ids, timeoutMs = 60_000) => {
       const pending = ids.filter((id) => !completed.has(id));
       await Promise.race([
         Promise.all(pending.map((id) => new Promise<void>((resolve) => waiters.set(id, resolve)))),
         new Promise((_, reject) =>
-          setTimeout(() => reject(new Error(`jobs not completed within ${timeoutMs} ms: ${ids.filter((i) => !completed.has(i)).length} left`)), timeoutMs).unref(),
+          setTimeout(
+            () =>
+              reject(
+                new Error(
+                  `jobs not completed within ${timeoutMs} ms: ${ids.filter((i) => !completed.has(i)).length} left`,
+                ),
+              ),
+            timeoutMs,
+          ).unref(),
         ),
       ]);
     },

@@ -19,7 +19,12 @@ const S = {
 
 const piiBody = (over: Record<string, unknown> = {}) => ({
   transaction_type_id: 'txntp_KYC123',
-  fields: { name_first: S.first, name_last: S.last, email_address: S.email, identification_number: S.idNumber },
+  fields: {
+    name_first: S.first,
+    name_last: S.last,
+    email_address: S.email,
+    identification_number: S.idNumber,
+  },
   reference_id: S.reference,
   tags: [S.tag],
   ...over,
@@ -27,7 +32,9 @@ const piiBody = (over: Record<string, unknown> = {}) => ({
 
 function expectNoSentinels(text: string) {
   for (const [name, value] of Object.entries(S)) {
-    expect(text.toLowerCase().includes(value.toLowerCase()), `${name} leaked into the logs`).toBe(false);
+    expect(text.toLowerCase().includes(value.toLowerCase()), `${name} leaked into the logs`).toBe(
+      false,
+    );
   }
 }
 
@@ -49,17 +56,25 @@ describe('no personal data and no secrets in logs or job data', () => {
         transactionTypes: {
           txntp_KYC123: {},
           // Persona's error details may quote what was sent.
-          txntp_STRICT1: { validate: (f) => `fields.name_first '${String(f.name_first)}' is not allowed` },
+          txntp_STRICT1: {
+            validate: (f) => `fields.name_first '${String(f.name_first)}' is not allowed`,
+          },
         },
       },
     });
     const ok = await Promise.all(
       Array.from({ length: 10 }, async (_, i) => {
-        const res = await p!.post(piiBody({ reference_id: `${S.reference}-${i}` }), { 'idempotency-key': `${S.idNumber}-${i}` });
+        const res = await p!.post(piiBody({ reference_id: `${S.reference}-${i}` }), {
+          'idempotency-key': `${S.idNumber}-${i}`,
+        });
         return ((await res.json()) as { id: string }).id;
       }),
     );
-    const refused = ((await (await p.post(piiBody({ transaction_type_id: 'txntp_STRICT1' }))).json()) as { id: string }).id;
+    const refused = (
+      (await (await p.post(piiBody({ transaction_type_id: 'txntp_STRICT1' }))).json()) as {
+        id: string;
+      }
+    ).id;
 
     // Bad input at the gateway, sentinel-laden.
     const bad = await fetch(`${p.gateway.url}/v1/transactions`, {
@@ -78,7 +93,10 @@ describe('no personal data and no secrets in logs or job data', () => {
     await p.waitForJobs([...ok, refused]);
     expect(await p.get(refused)).toMatchObject({
       status: 'failed',
-      error: { code: 'persona_rejected', details: { status: 422, errors: [{ title: 'Unprocessable entity' }] } },
+      error: {
+        code: 'persona_rejected',
+        details: { status: 422, errors: [{ title: 'Unprocessable entity' }] },
+      },
     });
 
     const text = p.logs.text;
@@ -90,11 +108,23 @@ describe('no personal data and no secrets in logs or job data', () => {
     expectNoSentinels(text);
 
     // Job data and failure reasons (shown in Bull Board) hold ids only.
-    const queue = new Queue(catalog.transactionCreate.name, { connection: { url: REDIS_URL }, prefix: p.prefix });
+    const queue = new Queue(catalog.transactionCreate.name, {
+      connection: { url: REDIS_URL },
+      prefix: p.prefix,
+    });
     try {
       const jobs = await queue.getJobs(['completed', 'failed', 'waiting', 'delayed', 'active']);
       expect(jobs.length).toBeGreaterThan(0);
-      expectNoSentinels(JSON.stringify(jobs.map((j) => ({ data: j.data, failedReason: j.failedReason, stacktrace: j.stacktrace, returnvalue: j.returnvalue as unknown }))));
+      expectNoSentinels(
+        JSON.stringify(
+          jobs.map((j) => ({
+            data: j.data,
+            failedReason: j.failedReason,
+            stacktrace: j.stacktrace,
+            returnvalue: j.returnvalue as unknown,
+          })),
+        ),
+      );
     } finally {
       await queue.close();
     }
@@ -108,7 +138,9 @@ describe('no personal data and no secrets in logs or job data', () => {
       status: 'failed',
       error: { code: 'persona_rejected', details: { status: 401 } },
     });
-    const loud = p.logs.json().find((l) => typeof l.msg === 'string' && l.msg.startsWith('CONFIGURATION PROBLEM'));
+    const loud = p.logs
+      .json()
+      .find((l) => typeof l.msg === 'string' && l.msg.startsWith('CONFIGURATION PROBLEM'));
     expect(loud).toMatchObject({ level: 50, status: 401 });
     expectNoSentinels(p.logs.text);
   });

@@ -4,39 +4,41 @@ import { PersonaSimulator, PERSONA_RETRY_DELAYS_MS } from './index.ts';
 
 const share = z.coerce.number().min(0).max(1).default(0);
 
-const Env = z.object({
-  PERSONA_SIM_HOST: z.string().default('127.0.0.1'),
-  PERSONA_SIM_PORT: port(4010),
-  /** Bearer tokens the simulated environment accepts. */
-  PERSONA_SIM_API_KEYS: csv('API key'),
-  PERSONA_SIM_RATE_LIMIT: positiveInt(300),
-  PERSONA_SIM_WINDOW_MS: positiveInt(60_000),
-  PERSONA_SIM_DECISION_DELAY_MS: nonNegativeInt(1500),
-  /** Where events are sent; no webhooks when unset. */
-  PERSONA_SIM_WEBHOOK_URL: z.url().optional(),
-  PERSONA_SIM_WEBHOOK_SECRETS: csv('secret').optional(),
-  /** Delays between webhook attempts (ms); Persona's schedule by default. */
-  PERSONA_SIM_WEBHOOK_RETRY_DELAYS_MS: z
-    .string()
-    .transform((s) => s.split(',').map((x) => Number(x.trim())))
-    .pipe(z.array(z.number().int().nonnegative()))
-    .optional(),
-  PERSONA_SIM_DUPLICATE_RATE: share,
-  PERSONA_SIM_REORDER_JITTER_MS: nonNegativeInt(0),
-  PERSONA_SIM_SERVER_ERROR_RATE: share,
-  PERSONA_SIM_DROP_RATE: share,
-  PERSONA_SIM_LATENCY_RATE: share,
-  PERSONA_SIM_LATENCY_MS: nonNegativeInt(0),
-  PERSONA_SIM_NEIGHBOUR_PER_WINDOW: nonNegativeInt(0),
-}).superRefine((env, ctx) => {
-  if (env.PERSONA_SIM_WEBHOOK_URL && !env.PERSONA_SIM_WEBHOOK_SECRETS) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['PERSONA_SIM_WEBHOOK_SECRETS'],
-      message: 'is required when PERSONA_SIM_WEBHOOK_URL is set (webhooks are always signed)',
-    });
-  }
-});
+const Env = z
+  .object({
+    PERSONA_SIM_HOST: z.string().default('127.0.0.1'),
+    PERSONA_SIM_PORT: port(4010),
+    /** Bearer tokens the simulated environment accepts. */
+    PERSONA_SIM_API_KEYS: csv('API key'),
+    PERSONA_SIM_RATE_LIMIT: positiveInt(300),
+    PERSONA_SIM_WINDOW_MS: positiveInt(60_000),
+    PERSONA_SIM_DECISION_DELAY_MS: nonNegativeInt(1500),
+    /** Where events are sent; no webhooks when unset. */
+    PERSONA_SIM_WEBHOOK_URL: z.url().optional(),
+    PERSONA_SIM_WEBHOOK_SECRETS: csv('secret').optional(),
+    /** Delays between webhook attempts (ms); Persona's schedule by default. */
+    PERSONA_SIM_WEBHOOK_RETRY_DELAYS_MS: z
+      .string()
+      .transform((s) => s.split(',').map((x) => Number(x.trim())))
+      .pipe(z.array(z.number().int().nonnegative()))
+      .optional(),
+    PERSONA_SIM_DUPLICATE_RATE: share,
+    PERSONA_SIM_REORDER_JITTER_MS: nonNegativeInt(0),
+    PERSONA_SIM_SERVER_ERROR_RATE: share,
+    PERSONA_SIM_DROP_RATE: share,
+    PERSONA_SIM_LATENCY_RATE: share,
+    PERSONA_SIM_LATENCY_MS: nonNegativeInt(0),
+    PERSONA_SIM_NEIGHBOUR_PER_WINDOW: nonNegativeInt(0),
+  })
+  .superRefine((env, ctx) => {
+    if (env.PERSONA_SIM_WEBHOOK_URL && !env.PERSONA_SIM_WEBHOOK_SECRETS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PERSONA_SIM_WEBHOOK_SECRETS'],
+        message: 'is required when PERSONA_SIM_WEBHOOK_URL is set (webhooks are always signed)',
+      });
+    }
+  });
 
 const env = loadConfigOrExit('persona-sim', Env);
 const sim = new PersonaSimulator({

@@ -218,7 +218,9 @@ export class PersonaSimulator {
   #rateHeaders(at: number): Record<string, string> {
     const w = this.#window && at < this.#window.start + this.#windowMs ? this.#window : null;
     const remaining = w ? Math.max(0, this.#limit - w.count) : this.#limit;
-    const reset = w ? Math.ceil((w.start + this.#windowMs - at) / 1000) : Math.ceil(this.#windowMs / 1000);
+    const reset = w
+      ? Math.ceil((w.start + this.#windowMs - at) / 1000)
+      : Math.ceil(this.#windowMs / 1000);
     return {
       'ratelimit-limit': String(this.#limit),
       'ratelimit-remaining': String(remaining),
@@ -300,7 +302,11 @@ export class PersonaSimulator {
       const existing = this.#idempotency.get(key);
       if (existing) {
         if (existing.inFlight) {
-          send(409, errorBody('Conflict', 'A request with this Idempotency-Key is still being processed.'), headers);
+          send(
+            409,
+            errorBody('Conflict', 'A request with this Idempotency-Key is still being processed.'),
+            headers,
+          );
         } else if (existing.hash !== hash) {
           send(
             400,
@@ -341,7 +347,8 @@ export class PersonaSimulator {
     key: string | null,
   ): { status: number; body: string; drop?: boolean } {
     const path = url.pathname.replace(/\/+$/, '');
-    const serverError = this.faults.serverErrorRate > 0 && this.#random() < this.faults.serverErrorRate;
+    const serverError =
+      this.faults.serverErrorRate > 0 && this.#random() < this.faults.serverErrorRate;
     const internal = { status: 500, body: errorBody('Internal Server Error') };
 
     if (method === 'POST' && path === '/api/v1/transactions') {
@@ -361,9 +368,19 @@ export class PersonaSimulator {
       const filterRef = url.searchParams.get('filter[reference-id]');
       const filterType = url.searchParams.get('filter[transaction-type-id]');
       const list = [...this.transactions.values()]
-        .filter((t) => (filterRef === null || t.referenceId === filterRef) && (filterType === null || t.transactionTypeId === filterType))
+        .filter(
+          (t) =>
+            (filterRef === null || t.referenceId === filterRef) &&
+            (filterType === null || t.transactionTypeId === filterType),
+        )
         .reverse();
-      return this.#page(url, '/api/v1/transactions', list, (t) => t.id, (t) => this.#transactionResource(t));
+      return this.#page(
+        url,
+        '/api/v1/transactions',
+        list,
+        (t) => t.id,
+        (t) => this.#transactionResource(t),
+      );
     }
     const txnMatch = /^\/api\/v1\/transactions\/([^/]+)$/.exec(path);
     if (txnMatch) {
@@ -371,7 +388,10 @@ export class PersonaSimulator {
       if (!txn) return { status: 404, body: errorBody('Record not found') };
       return {
         status: 200,
-        body: JSON.stringify({ data: this.#transactionResource(txn), included: this.#included(txn) }),
+        body: JSON.stringify({
+          data: this.#transactionResource(txn),
+          included: this.#included(txn),
+        }),
       };
     }
     if (path === '/api/v1/events') {
@@ -386,7 +406,13 @@ export class PersonaSimulator {
             (!ids || ids.includes(e.id)),
         )
         .reverse();
-      return this.#page(url, '/api/v1/events', list, (e) => e.id, (e) => eventResource(e, false));
+      return this.#page(
+        url,
+        '/api/v1/events',
+        list,
+        (e) => e.id,
+        (e) => eventResource(e, false),
+      );
     }
     const evtMatch = /^\/api\/v1\/events\/([^/]+)$/.exec(path);
     if (evtMatch) {
@@ -406,7 +432,10 @@ export class PersonaSimulator {
   ): { status: number; body: string } {
     const sizeParam = Number(url.searchParams.get('page[size]') ?? 10);
     if (!Number.isInteger(sizeParam) || sizeParam < 1 || sizeParam > 100) {
-      return { status: 400, body: errorBody('Bad Request', 'page[size] must be between 1 and 100') };
+      return {
+        status: 400,
+        body: errorBody('Bad Request', 'page[size] must be between 1 and 100'),
+      };
     }
     const after = url.searchParams.get('page[after]');
     let start = 0;
@@ -443,20 +472,33 @@ export class PersonaSimulator {
     } catch {
       return { status: 400, body: errorBody('Bad Request', 'Request body is not valid JSON') };
     }
-    const attributes = inflect((doc as { data?: { attributes?: unknown } } | null)?.data?.attributes);
-    if (!attributes) return { status: 400, body: errorBody('Bad Request', 'data.attributes is missing') };
+    const attributes = inflect(
+      (doc as { data?: { attributes?: unknown } } | null)?.data?.attributes,
+    );
+    if (!attributes)
+      return { status: 400, body: errorBody('Bad Request', 'data.attributes is missing') };
     const typeId = attributes['transaction-type-id'];
     if (typeof typeId !== 'string' || typeId === '') {
-      return { status: 400, body: errorBody('Bad Request', 'data.attributes.transaction-type-id is missing') };
+      return {
+        status: 400,
+        body: errorBody('Bad Request', 'data.attributes.transaction-type-id is missing'),
+      };
     }
     const fields = attributes.fields ?? {};
     if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
-      return { status: 400, body: errorBody('Bad Request', 'data.attributes.fields must be an object') };
+      return {
+        status: 400,
+        body: errorBody('Bad Request', 'data.attributes.fields must be an object'),
+      };
     }
     const known = this.#o.transactionTypes;
     if (known) {
       const type = known[typeId];
-      if (!type) return { status: 404, body: errorBody('Record not found', `Could not find transaction type ${typeId}`) };
+      if (!type)
+        return {
+          status: 404,
+          body: errorBody('Record not found', `Could not find transaction type ${typeId}`),
+        };
       for (const name of type.requiredFields ?? []) {
         const v = (fields as Record<string, unknown>)[name];
         if (v === undefined || v === null || v === '') {
@@ -469,7 +511,8 @@ export class PersonaSimulator {
         }
       }
       const problem = type.validate?.(fields as Record<string, unknown>) ?? null;
-      if (problem !== null) return { status: 422, body: errorBody('Unprocessable entity', problem) };
+      if (problem !== null)
+        return { status: 422, body: errorBody('Unprocessable entity', problem) };
     }
     const tags = attributes.tags;
     const now = this.#stamp();
@@ -477,9 +520,13 @@ export class PersonaSimulator {
       id: personaId('txn'),
       status: 'created',
       transactionTypeId: typeId,
-      referenceId: typeof attributes['reference-id'] === 'string' ? attributes['reference-id'] : null,
+      referenceId:
+        typeof attributes['reference-id'] === 'string' ? attributes['reference-id'] : null,
       fields: Object.fromEntries(
-        Object.entries(fields as Record<string, unknown>).map(([k, v]) => [k, { type: fieldType(v), value: v }]),
+        Object.entries(fields as Record<string, unknown>).map(([k, v]) => [
+          k,
+          { type: fieldType(v), value: v },
+        ]),
       ),
       tags: Array.isArray(tags) ? tags.filter((t): t is string => typeof t === 'string') : [],
       createdAt: now,
@@ -511,7 +558,11 @@ export class PersonaSimulator {
     this.#emitObject('verification.created', verification, txn);
     verification.attributes.status = decision === 'declined' ? 'failed' : 'passed';
     verification.attributes['completed-at'] = now();
-    this.#emitObject(decision === 'declined' ? 'verification.failed' : 'verification.passed', verification, txn);
+    this.#emitObject(
+      decision === 'declined' ? 'verification.failed' : 'verification.passed',
+      verification,
+      txn,
+    );
     report.attributes.status = 'ready';
     report.attributes['completed-at'] = now();
     this.#emitObject('report/watchlist.ready', report, txn);
@@ -531,7 +582,13 @@ export class PersonaSimulator {
 
   #emit(name: string, txn: SimTransaction): void {
     const object = this.#transactionResource(txn) as SimEvent['object'];
-    this.#record({ id: personaId('evt'), name, createdAt: this.#stamp(), object, included: this.#included(txn) });
+    this.#record({
+      id: personaId('evt'),
+      name,
+      createdAt: this.#stamp(),
+      object,
+      included: this.#included(txn),
+    });
   }
 
   #emitObject(name: string, object: SimObject, txn: SimTransaction): void {
@@ -539,7 +596,13 @@ export class PersonaSimulator {
       ...structuredClone(object),
       relationships: { transaction: { data: { type: 'transaction', id: txn.id } } },
     };
-    this.#record({ id: personaId('evt'), name, createdAt: this.#stamp(), object: snapshot, included: [] });
+    this.#record({
+      id: personaId('evt'),
+      name,
+      createdAt: this.#stamp(),
+      object: snapshot,
+      included: [],
+    });
   }
 
   #record(event: SimEvent): void {
@@ -547,7 +610,9 @@ export class PersonaSimulator {
     this.webhooks.send(event.id, JSON.stringify({ data: eventResource(event, true) }));
   }
 
-  #transactionResource(txn: SimTransaction): SimObject & { relationships: Record<string, unknown> } {
+  #transactionResource(
+    txn: SimTransaction,
+  ): SimObject & { relationships: Record<string, unknown> } {
     return {
       type: 'transaction',
       id: txn.id,
@@ -570,7 +635,11 @@ export class PersonaSimulator {
 
   #included(txn: SimTransaction): SimObject[] {
     return [
-      { type: 'transaction-type', id: txn.transactionTypeId, attributes: { name: 'Simulated', 'field-schemas': [] } },
+      {
+        type: 'transaction-type',
+        id: txn.transactionTypeId,
+        attributes: { name: 'Simulated', 'field-schemas': [] },
+      },
       ...txn.related.map((o) => structuredClone(o)),
     ];
   }
@@ -597,7 +666,8 @@ export class PersonaSimulator {
   ): void {
     if (method === 'GET' && url.pathname === '/__sim/stats') {
       const byStatus: Record<string, number> = {};
-      for (const r of this.requests) byStatus[String(r.status)] = (byStatus[String(r.status)] ?? 0) + 1;
+      for (const r of this.requests)
+        byStatus[String(r.status)] = (byStatus[String(r.status)] ?? 0) + 1;
       send(
         200,
         JSON.stringify({
@@ -656,7 +726,8 @@ function fieldType(v: unknown): string {
 
 /** Persona accepts request keys in any inflection; the simulator reads them as kebab-case. */
 function inflect(attributes: unknown): Record<string, unknown> | null {
-  if (attributes === null || typeof attributes !== 'object' || Array.isArray(attributes)) return null;
+  if (attributes === null || typeof attributes !== 'object' || Array.isArray(attributes))
+    return null;
   return Object.fromEntries(
     Object.entries(attributes).map(([k, v]) => [
       k === 'fields' ? k : k.replace(/_/g, '-').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`),
@@ -667,7 +738,12 @@ function inflect(attributes: unknown): Record<string, unknown> | null {
 
 function csvParam(url: URL, name: string): string[] | null {
   const v = url.searchParams.get(name);
-  return v === null ? null : v.split(',').map((s) => s.trim()).filter(Boolean);
+  return v === null
+    ? null
+    : v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

@@ -18,7 +18,9 @@ export interface WebhookOptions {
   reorderJitterMs?: number;
 }
 
-export const PERSONA_RETRY_DELAYS_MS = [3, 64, 729, 4096, 15625, 46656, 117649].map((s) => s * 1000);
+export const PERSONA_RETRY_DELAYS_MS = [3, 64, 729, 4096, 15625, 46656, 117649].map(
+  (s) => s * 1000,
+);
 
 export interface Delivery {
   eventId: string;
@@ -82,7 +84,12 @@ export class WebhookSender {
     this.#timers.add(timer);
   }
 
-  async #attempt(eventId: string, body: string, attempt: number, firstAttemptAt: number): Promise<void> {
+  async #attempt(
+    eventId: string,
+    body: string,
+    attempt: number,
+    firstAttemptAt: number,
+  ): Promise<void> {
     const o = this.#options;
     if (!o || this.#closed) return;
     const delays = o.retryDelaysMs ?? PERSONA_RETRY_DELAYS_MS;
@@ -115,7 +122,9 @@ export class WebhookSender {
     const delivered = typeof outcome === 'number' && SUCCESS.has(outcome);
     this.deliveries.push({ eventId, attempt, at: Date.now(), outcome, delivered });
     if (!delivered && attempt <= delays.length && !this.#closed) {
-      this.#schedule(delays[attempt - 1]!, () => this.#attempt(eventId, body, attempt + 1, firstAttemptAt));
+      this.#schedule(delays[attempt - 1]!, () =>
+        this.#attempt(eventId, body, attempt + 1, firstAttemptAt),
+      );
     }
   }
 }

@@ -10,7 +10,10 @@ export class ServiceProcess {
   readonly proc: ChildProcess;
   #exit: Promise<number | null>;
 
-  constructor(service: 'api-gateway' | 'webhook-receiver' | 'workers', env: Record<string, string>) {
+  constructor(
+    service: 'api-gateway' | 'webhook-receiver' | 'workers',
+    env: Record<string, string>,
+  ) {
     this.proc = spawn(process.execPath, [`services/${service}/src/main.ts`], {
       cwd: repoRoot,
       env: { PATH: process.env.PATH ?? '', ...env },
@@ -31,9 +34,12 @@ export class ServiceProcess {
         if (match.test(line)) return line;
       }
       if (this.proc.exitCode !== null) {
-        throw new Error(`process exited (${this.proc.exitCode}) before ${match}:\n${this.logs.text}`);
+        throw new Error(
+          `process exited (${this.proc.exitCode}) before ${match}:\n${this.logs.text}`,
+        );
       }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${match}:\n${this.logs.text}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${match}:\n${this.logs.text}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   }

@@ -49,11 +49,27 @@ export class SpawnedRedis {
   async restart(): Promise<void> {
     const proc = spawn(
       process.env.REDIS_SERVER_BIN ?? '/usr/bin/redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'no', ...this.#args],
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        this.dir,
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        ...this.#args,
+      ],
       { stdio: 'ignore' },
     );
     this.#proc = proc;
-    const client = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const client = new Redis(this.url, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     client.on('error', () => {});
     const deadline = Date.now() + 10_000;
     for (;;) {

@@ -2,7 +2,14 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import type { Logger } from '@pp/shared';
-import { catalog, createRedis, pingRedis, RequestStore, waitForReady, withTimeout } from '@pp/shared';
+import {
+  catalog,
+  createRedis,
+  pingRedis,
+  RequestStore,
+  waitForReady,
+  withTimeout,
+} from '@pp/shared';
 import { buildApp } from './app.ts';
 import type { GatewayConfig } from './config.ts';
 
@@ -17,7 +24,13 @@ export async function startGateway(
   config: GatewayConfig,
   { logger, host = '0.0.0.0' }: { logger: Logger; host?: string },
 ): Promise<RunningGateway> {
-  const redis = createRedis({ url: config.REDIS_URL, role: 'producer', name: 'gateway', logger, commandTimeoutMs: config.GATEWAY_REDIS_TIMEOUT_MS });
+  const redis = createRedis({
+    url: config.REDIS_URL,
+    role: 'producer',
+    name: 'gateway',
+    logger,
+    commandTimeoutMs: config.GATEWAY_REDIS_TIMEOUT_MS,
+  });
   if (!(await waitForReady(redis, 5000))) {
     logger.warn('redis is not reachable yet; answering 503 until it is');
   }
@@ -35,7 +48,8 @@ export async function startGateway(
     maxBodyBytes: config.GATEWAY_MAX_BODY_BYTES,
     store,
     isAvailable: () => redis.status === 'ready',
-    withDeadline: (work) => withTimeout(work, config.GATEWAY_REDIS_TIMEOUT_MS, 'redis deadline exceeded'),
+    withDeadline: (work) =>
+      withTimeout(work, config.GATEWAY_REDIS_TIMEOUT_MS, 'redis deadline exceeded'),
     enqueue: async (id, correlationId) => {
       const payload = spec.payload.parse({ id, correlationId });
       await queue.add('create', payload, { ...spec.jobOptions, jobId: id });
@@ -44,7 +58,9 @@ export async function startGateway(
   });
 
   const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.GATEWAY_PORT, host, (err?: Error) => (err ? reject(err) : resolve(s)));
+    const s = app.listen(config.GATEWAY_PORT, host, (err?: Error) =>
+      err ? reject(err) : resolve(s),
+    );
   });
   server.requestTimeout = 15_000;
   server.headersTimeout = 10_000;

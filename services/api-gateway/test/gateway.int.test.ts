@@ -34,7 +34,10 @@ async function harness(redisUrl: string, env: Record<string, string> = {}): Prom
     logger: createLogger({ service: 'api-gateway', level: 'debug', destination: logs }),
     host: '127.0.0.1',
   });
-  const queue = new Queue(catalog.transactionCreate.name, { connection: { url: redisUrl }, prefix });
+  const queue = new Queue(catalog.transactionCreate.name, {
+    connection: { url: redisUrl },
+    prefix,
+  });
   return {
     gateway,
     queue,
@@ -43,10 +46,15 @@ async function harness(redisUrl: string, env: Record<string, string> = {}): Prom
     post: (body, headers = {}) =>
       fetch(`${gateway.url}/v1/transactions`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...headers },
+        headers: {
+          authorization: `Bearer ${TOKEN}`,
+          'content-type': 'application/json',
+          ...headers,
+        },
         body: typeof body === 'string' ? body : JSON.stringify(body),
       }),
-    get: (path, token = TOKEN) => fetch(`${gateway.url}${path}`, { headers: { authorization: `Bearer ${token}` } }),
+    get: (path, token = TOKEN) =>
+      fetch(`${gateway.url}${path}`, { headers: { authorization: `Bearer ${token}` } }),
     close: async () => {
       await gateway.close();
       await queue.close();
@@ -64,7 +72,14 @@ const validBody = (over: Record<string, unknown> = {}) => ({
 });
 
 const jobCount = async (q: Queue) => {
-  const counts = await q.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized');
+  const counts = await q.getJobCounts(
+    'waiting',
+    'active',
+    'delayed',
+    'completed',
+    'failed',
+    'prioritized',
+  );
   return Object.values(counts).reduce((a, b) => a + b, 0);
 };
 
@@ -104,7 +119,12 @@ describe('api gateway over HTTP against real Redis', () => {
     it('When the same Idempotency-Key comes back with the same body (keys in another order), then the same id is returned and nothing new is enqueued', async () => {
       const first = await h.post(validBody(), { 'idempotency-key': 'idem-1' });
       const { id } = (await first.json()) as { id: string };
-      const reordered = { tags: ['onboarding'], reference_id: 'user-4821', fields: { birthdate: '1990-01-01', name_last: 'Webster', name_first: 'Daniel' }, transaction_type_id: 'txntp_KYC123' };
+      const reordered = {
+        tags: ['onboarding'],
+        reference_id: 'user-4821',
+        fields: { birthdate: '1990-01-01', name_last: 'Webster', name_first: 'Daniel' },
+        transaction_type_id: 'txntp_KYC123',
+      };
       const again = await h.post(reordered, { 'idempotency-key': 'idem-1' });
       expect(again.status).toBe(202);
       expect(again.headers.get('idempotent-replayed')).toBe('true');
@@ -115,17 +135,26 @@ describe('api gateway over HTTP against real Redis', () => {
     it('When the same Idempotency-Key comes with a different body, then 422 says so and nothing is enqueued', async () => {
       const first = await h.post(validBody(), { 'idempotency-key': 'idem-2' });
       const { id } = (await first.json()) as { id: string };
-      const res = await h.post(validBody({ reference_id: 'someone-else' }), { 'idempotency-key': 'idem-2' });
+      const res = await h.post(validBody({ reference_id: 'someone-else' }), {
+        'idempotency-key': 'idem-2',
+      });
       expect(res.status).toBe(422);
       expect(await res.json()).toEqual({
-        error: { code: 'idempotency_key_reused', message: 'this Idempotency-Key was already used with a different request body' },
+        error: {
+          code: 'idempotency_key_reused',
+          message: 'this Idempotency-Key was already used with a different request body',
+        },
       });
       expect(await jobCount(h.queue)).toBe(1);
-      expect(((await (await h.get(`/v1/transactions/${id}`)).json()) as { status: string }).status).toBe('queued');
+      expect(
+        ((await (await h.get(`/v1/transactions/${id}`)).json()) as { status: string }).status,
+      ).toBe('queued');
     });
 
     it('When 20 copies of one idempotent request race, then all get the same id and one job exists', async () => {
-      const responses = await Promise.all(Array.from({ length: 20 }, () => h.post(validBody(), { 'idempotency-key': 'race-1' })));
+      const responses = await Promise.all(
+        Array.from({ length: 20 }, () => h.post(validBody(), { 'idempotency-key': 'race-1' })),
+      );
       const ids = new Set<string>();
       for (const r of responses) {
         expect(r.status).toBe(202);
@@ -151,11 +180,17 @@ describe('api gateway over HTTP against real Redis', () => {
   describe('bad input: a clear error, nothing enqueued, nothing accepted before is harmed', () => {
     let acceptedId: string;
     beforeEach(async () => {
-      acceptedId = ((await (await h.post(validBody(), { 'idempotency-key': 'keep-me' })).json()) as { id: string }).id;
+      acceptedId = (
+        (await (await h.post(validBody(), { 'idempotency-key': 'keep-me' })).json()) as {
+          id: string;
+        }
+      ).id;
     });
     afterEach(async () => {
       expect(await jobCount(h.queue)).toBe(1);
-      const kept = (await (await h.get(`/v1/transactions/${acceptedId}`)).json()) as { status: string };
+      const kept = (await (await h.get(`/v1/transactions/${acceptedId}`)).json()) as {
+        status: string;
+      };
       expect(kept.status).toBe('queued');
     });
 
@@ -170,14 +205,21 @@ describe('api gateway over HTTP against real Redis', () => {
         body: JSON.stringify(validBody()),
       });
       expect(res.status).toBe(401);
-      expect(await res.json()).toEqual({ error: { code: 'unauthorized', message: 'a valid bearer token is required' } });
+      expect(await res.json()).toEqual({
+        error: { code: 'unauthorized', message: 'a valid bearer token is required' },
+      });
       expect((await h.get(`/v1/transactions/${acceptedId}`, 'nope')).status).toBe(401);
     });
 
     it('When the body is over the limit, then 413 names the limit', async () => {
       const res = await h.post(validBody({ fields: { blob: 'x'.repeat(4096) } }));
       expect(res.status).toBe(413);
-      expect(await res.json()).toEqual({ error: { code: 'payload_too_large', message: 'request body exceeds the limit of 2048 bytes' } });
+      expect(await res.json()).toEqual({
+        error: {
+          code: 'payload_too_large',
+          message: 'request body exceeds the limit of 2048 bytes',
+        },
+      });
     });
 
     it('When the body is not JSON, then 400 malformed_json', async () => {
@@ -187,18 +229,29 @@ describe('api gateway over HTTP against real Redis', () => {
     });
 
     it('When the body is not sent as JSON, then 415', async () => {
-      const res = await h.post('transaction_type_id=txntp_1', { 'content-type': 'application/x-www-form-urlencoded' });
+      const res = await h.post('transaction_type_id=txntp_1', {
+        'content-type': 'application/x-www-form-urlencoded',
+      });
       expect(res.status).toBe(415);
     });
 
     it('When fields are invalid, then 400 names every problem by path', async () => {
-      const res = await h.post({ transaction_type_id: 'inq_123', fields: ['x'], tags: 'vip', referenceId: 'camel' });
+      const res = await h.post({
+        transaction_type_id: 'inq_123',
+        fields: ['x'],
+        tags: 'vip',
+        referenceId: 'camel',
+      });
       expect(res.status).toBe(400);
-      const body = (await res.json()) as { error: { code: string; details: { path: string; message: string }[] } };
+      const body = (await res.json()) as {
+        error: { code: string; details: { path: string; message: string }[] };
+      };
       expect(body.error.code).toBe('invalid_request');
       const paths = body.error.details.map((d) => d.path).sort();
       expect(paths).toEqual(['(body)', 'fields', 'tags', 'transaction_type_id']);
-      expect(body.error.details.find((d) => d.path === 'transaction_type_id')?.message).toBe('must be a Persona Transaction Type id (txntp_…)');
+      expect(body.error.details.find((d) => d.path === 'transaction_type_id')?.message).toBe(
+        'must be a Persona Transaction Type id (txntp_…)',
+      );
       expect(body.error.details.find((d) => d.path === '(body)')?.message).toMatch(/referenceId/);
     });
 
@@ -210,11 +263,15 @@ describe('api gateway over HTTP against real Redis', () => {
     it('When the Idempotency-Key is not printable ASCII, then 400', async () => {
       const res = await h.post(validBody(), { 'idempotency-key': 'x'.repeat(300) });
       expect(res.status).toBe(400);
-      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('invalid_idempotency_key');
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe(
+        'invalid_idempotency_key',
+      );
     });
 
     it('When an unknown id is looked up, then 404', async () => {
-      expect((await h.get('/v1/transactions/req_00000000000000000000000000000000')).status).toBe(404);
+      expect((await h.get('/v1/transactions/req_00000000000000000000000000000000')).status).toBe(
+        404,
+      );
       expect((await h.get('/v1/transactions/not-an-id')).status).toBe(404);
       expect((await h.get('/v1/nothing-here')).status).toBe(404);
     });
@@ -244,7 +301,9 @@ describe('api gateway when Redis fails', () => {
   });
 
   it('When Redis is down, then POST answers 503 at once and readiness fails; after a restart nothing accepted before is lost', async () => {
-    const before = (await (await h.post(validBody(), { 'idempotency-key': 'before-crash' })).json()) as { id: string };
+    const before = (await (
+      await h.post(validBody(), { 'idempotency-key': 'before-crash' })
+    ).json()) as { id: string };
     await redis.kill();
 
     const started = performance.now();
@@ -261,7 +320,9 @@ describe('api gateway when Redis fails', () => {
     const ready = async () => (await fetch(`${h.gateway.url}/readyz`)).status === 200;
     for (let i = 0; i < 200 && !(await ready()); i++) await new Promise((r) => setTimeout(r, 50));
 
-    const kept = (await (await h.get(`/v1/transactions/${before.id}`)).json()) as { status: string };
+    const kept = (await (await h.get(`/v1/transactions/${before.id}`)).json()) as {
+      status: string;
+    };
     expect(kept.status).toBe('queued');
     expect(await h.queue.getJob(before.id)).toBeDefined();
     const retry = await h.post(validBody(), { 'idempotency-key': 'during-outage' });

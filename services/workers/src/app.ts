@@ -23,8 +23,16 @@ export interface RunningWorkers {
  * Builds every worker of this process from config. Each queue gets its processor, its
  * concurrency and its lock settings here; shutdown closes them in reverse order.
  */
-export async function startWorkers(config: WorkersConfig, { logger }: { logger: Logger }): Promise<RunningWorkers> {
-  const connection = createRedis({ url: config.REDIS_URL, role: 'worker', name: 'workers', logger });
+export async function startWorkers(
+  config: WorkersConfig,
+  { logger }: { logger: Logger },
+): Promise<RunningWorkers> {
+  const connection = createRedis({
+    url: config.REDIS_URL,
+    role: 'worker',
+    name: 'workers',
+    logger,
+  });
   const prefix = config.QUEUE_PREFIX;
   const limiter = new PersonaRateLimiter(connection, {
     prefix,
@@ -53,7 +61,11 @@ export async function startWorkers(config: WorkersConfig, { logger }: { logger: 
     settings: {
       backoffStrategy: (attemptsMade, type) =>
         type === PERSONA_BACKOFF
-          ? cappedFullJitter(attemptsMade, config.PERSONA_RETRY_BASE_MS, config.PERSONA_RETRY_CAP_MS)
+          ? cappedFullJitter(
+              attemptsMade,
+              config.PERSONA_RETRY_BASE_MS,
+              config.PERSONA_RETRY_CAP_MS,
+            )
           : 1000,
     },
   };
@@ -65,7 +77,11 @@ export async function startWorkers(config: WorkersConfig, { logger }: { logger: 
   // Persona slot, so the budget, not this, sets the pace.
   const tickMs = Math.max(
     5,
-    Math.floor((config.PERSONA_RATE_LIMIT_WINDOW_MS + config.PERSONA_RATE_LIMIT_MARGIN_MS) / config.PERSONA_RATE_LIMIT_PER_MINUTE / 4),
+    Math.floor(
+      (config.PERSONA_RATE_LIMIT_WINDOW_MS + config.PERSONA_RATE_LIMIT_MARGIN_MS) /
+        config.PERSONA_RATE_LIMIT_PER_MINUTE /
+        4,
+    ),
   );
   const createWorker = new Worker(
     createSpec.name,
@@ -84,18 +100,29 @@ export async function startWorkers(config: WorkersConfig, { logger }: { logger: 
     worker.on('error', (err) => logger.warn({ err, queue: worker.name }, 'worker error'));
     worker.on('failed', (job, err) => {
       if (!job) return;
-      void job.isFailed().then(async (final) => {
-        if (!final) return;
-        // Only reached when BullMQ gave up outside the processor (e.g. stalled too often).
-        const { id } = createSpec.payload.parse(job.data);
-        await store.markFailed(id, { code: 'processing_failed', message: 'the job failed in the worker' });
-        logger.error({ requestId: id, err }, 'job failed for good');
-      }).catch((e: unknown) => logger.warn({ err: e }, 'could not record a failed job'));
+      void job
+        .isFailed()
+        .then(async (final) => {
+          if (!final) return;
+          // Only reached when BullMQ gave up outside the processor (e.g. stalled too often).
+          const { id } = createSpec.payload.parse(job.data);
+          await store.markFailed(id, {
+            code: 'processing_failed',
+            message: 'the job failed in the worker',
+          });
+          logger.error({ requestId: id, err }, 'job failed for good');
+        })
+        .catch((e: unknown) => logger.warn({ err: e }, 'could not record a failed job'));
     });
   }
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   logger.info(
-    { queues: workers.map((w) => w.name), concurrency: config.WORKER_CONCURRENCY, ratePerWindow: config.PERSONA_RATE_LIMIT_PER_MINUTE, windowMs: config.PERSONA_RATE_LIMIT_WINDOW_MS },
+    {
+      queues: workers.map((w) => w.name),
+      concurrency: config.WORKER_CONCURRENCY,
+      ratePerWindow: config.PERSONA_RATE_LIMIT_PER_MINUTE,
+      windowMs: config.PERSONA_RATE_LIMIT_WINDOW_MS,
+    },
     'workers started',
   );
 
@@ -103,7 +130,9 @@ export async function startWorkers(config: WorkersConfig, { logger }: { logger: 
     limiter,
     workers,
     close: async () => {
-      const deadline = new Promise<void>((resolve) => setTimeout(resolve, config.WORKER_SHUTDOWN_TIMEOUT_MS).unref());
+      const deadline = new Promise<void>((resolve) =>
+        setTimeout(resolve, config.WORKER_SHUTDOWN_TIMEOUT_MS).unref(),
+      );
       await Promise.race([Promise.all([...workers].reverse().map((w) => w.close())), deadline]);
       await createQueue.close();
       connection.disconnect();

@@ -47,12 +47,15 @@ describe('parseConfig', () => {
     expect(problems.join('\n')).toMatch(/KEYS: is required/);
   });
 
-  it.each(['http://127.0.0.1:4010/api/v1', 'http://localhost:4010/api/v1', 'http://[::1]:4010/api/v1'])(
-    'When the Persona URL is plain http on loopback (%s), then it is allowed',
-    (url) => {
-      expect(parseConfig(Schema, { KEYS: 'a', PERSONA_API_BASE_URL: `${url}/` }).PERSONA_API_BASE_URL).toBe(url);
-    },
-  );
+  it.each([
+    'http://127.0.0.1:4010/api/v1',
+    'http://localhost:4010/api/v1',
+    'http://[::1]:4010/api/v1',
+  ])('When the Persona URL is plain http on loopback (%s), then it is allowed', (url) => {
+    expect(
+      parseConfig(Schema, { KEYS: 'a', PERSONA_API_BASE_URL: `${url}/` }).PERSONA_API_BASE_URL,
+    ).toBe(url);
+  });
 
   it('When a value is an empty string, then it counts as unset', () => {
     expect(problemsOf({ KEYS: '' })).toEqual(['KEYS: is required']);

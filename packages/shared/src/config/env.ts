@@ -66,11 +66,14 @@ export const csv = (what: string) =>
     )
     .pipe(z.array(z.string()).min(1, `needs at least one ${what}`));
 
-export const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+export const port = (fallback: number) =>
+  z.coerce.number().int().min(0).max(65535).default(fallback);
 
-export const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+export const positiveInt = (fallback: number) =>
+  z.coerce.number().int().positive().default(fallback);
 
-export const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
+export const nonNegativeInt = (fallback: number) =>
+  z.coerce.number().int().min(0).default(fallback);
 
 export const redisUrl = z
   .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })

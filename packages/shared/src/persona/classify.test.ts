@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { classifyResponse, numericHeader } from './classify.ts';
 
-const errors = (title: string, details?: string) => JSON.stringify({ errors: [{ title, ...(details ? { details } : {}) }] });
+const errors = (title: string, details?: string) =>
+  JSON.stringify({ errors: [{ title, ...(details ? { details } : {}) }] });
 
 describe('classifyResponse', () => {
   it.each([
@@ -10,7 +11,11 @@ describe('classifyResponse', () => {
     [429, errors('Rate limit exceeded'), 'rate_limited'],
     [429, 'not json', 'rate_limited'],
     [429, errors('Quota exceeded'), 'quota_exceeded'],
-    [403, errors('Quota exceeded', 'You have hit your create_transaction quota limit'), 'quota_exceeded'],
+    [
+      403,
+      errors('Quota exceeded', 'You have hit your create_transaction quota limit'),
+      'quota_exceeded',
+    ],
     [403, errors('Forbidden'), 'rejected'],
     [400, errors('Bad Request'), 'rejected'],
     [401, errors('Token is invalid'), 'rejected'],
@@ -27,22 +32,40 @@ describe('classifyResponse', () => {
   });
 
   it('When the key or its permissions are refused, then it is flagged as a configuration problem', () => {
-    expect(classifyResponse(401, errors('Token is invalid'))).toMatchObject({ kind: 'rejected', config: true });
-    expect(classifyResponse(403, errors('Forbidden'))).toMatchObject({ kind: 'rejected', config: true });
+    expect(classifyResponse(401, errors('Token is invalid'))).toMatchObject({
+      kind: 'rejected',
+      config: true,
+    });
+    expect(classifyResponse(403, errors('Forbidden'))).toMatchObject({
+      kind: 'rejected',
+      config: true,
+    });
     expect(classifyResponse(422, errors('Unprocessable entity'))).toMatchObject({ config: false });
   });
 
   it('When the same key was used with another body, then it is flagged as an idempotency mismatch', () => {
-    expect(classifyResponse(400, errors('Idempotency error', 'Keys for idempotent requests can only be used with the same parameters'))).toMatchObject({
+    expect(
+      classifyResponse(
+        400,
+        errors(
+          'Idempotency error',
+          'Keys for idempotent requests can only be used with the same parameters',
+        ),
+      ),
+    ).toMatchObject({
       kind: 'rejected',
       idempotencyMismatch: true,
       errors: [{ title: 'Idempotency error' }],
     });
-    expect(classifyResponse(400, errors('Bad Request'))).toMatchObject({ idempotencyMismatch: false });
+    expect(classifyResponse(400, errors('Bad Request'))).toMatchObject({
+      idempotencyMismatch: false,
+    });
   });
 
   it("When Persona explains a refusal, then its errors' title and details are kept", () => {
-    expect(classifyResponse(422, errors('Unprocessable entity', 'fields.name_first is missing'))).toMatchObject({
+    expect(
+      classifyResponse(422, errors('Unprocessable entity', 'fields.name_first is missing')),
+    ).toMatchObject({
       errors: [{ title: 'Unprocessable entity', details: 'fields.name_first is missing' }],
     });
   });

@@ -106,7 +106,8 @@ export class PersonaClient {
   ): Promise<CallResult<TransactionPage>> {
     const query = new URLSearchParams();
     if (filter.referenceId) query.set('filter[reference-id]', filter.referenceId);
-    if (filter.transactionTypeId) query.set('filter[transaction-type-id]', filter.transactionTypeId);
+    if (filter.transactionTypeId)
+      query.set('filter[transaction-type-id]', filter.transactionTypeId);
     if (page.after) query.set('page[after]', page.after);
     query.set('page[size]', String(page.size ?? 100));
     return this.#call(

@@ -31,7 +31,12 @@ export function createRedis({
   };
   const options: RedisOptions =
     role === 'producer'
-      ? { ...common, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: commandTimeoutMs }
+      ? {
+          ...common,
+          enableOfflineQueue: false,
+          maxRetriesPerRequest: 1,
+          commandTimeout: commandTimeoutMs,
+        }
       : { ...common, maxRetriesPerRequest: null, enableOfflineQueue: true };
   const redis = new Redis(url, options);
   let lastError = '';

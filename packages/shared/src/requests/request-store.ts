@@ -122,11 +122,7 @@ export class RequestStore {
     const hasIdem = meta.idempotencyKey !== undefined;
     const reply = (await acceptScript.run(
       this.#redis,
-      [
-        this.idempotencyKey(meta.idempotencyKey ?? ''),
-        this.recordKey(id),
-        this.fieldsKey(id),
-      ],
+      [this.idempotencyKey(meta.idempotencyKey ?? ''), this.recordKey(id), this.fieldsKey(id)],
       [
         hasIdem ? '1' : '0',
         id,
@@ -194,17 +190,32 @@ export class RequestStore {
     id: string,
     persona: { transactionId: string; status: string | null },
   ): Promise<SettleResult> {
-    const fields = ['persona_transaction_id', persona.transactionId, 'updated_at', this.#now().toISOString()];
+    const fields = [
+      'persona_transaction_id',
+      persona.transactionId,
+      'updated_at',
+      this.#now().toISOString(),
+    ];
     if (persona.status !== null) fields.push('persona_status', persona.status);
     return this.#settle(id, 'submitted', persona.transactionId, fields);
   }
 
   /** queued → failed, with the reason. */
   markFailed(id: string, error: RequestError): Promise<SettleResult> {
-    return this.#settle(id, 'failed', null, ['error', JSON.stringify(error), 'updated_at', this.#now().toISOString()]);
+    return this.#settle(id, 'failed', null, [
+      'error',
+      JSON.stringify(error),
+      'updated_at',
+      this.#now().toISOString(),
+    ]);
   }
 
-  async #settle(id: string, status: RequestStatus, personaTransactionId: string | null, fields: string[]) {
+  async #settle(
+    id: string,
+    status: RequestStatus,
+    personaTransactionId: string | null,
+    fields: string[],
+  ) {
     return (await settleScript.run(
       this.#redis,
       [this.recordKey(id), this.fieldsKey(id), this.linkKey(personaTransactionId ?? '')],

@@ -43,7 +43,10 @@ export async function acceptTransaction(
     }
     const { request } = result;
     await deps.withDeadline(deps.enqueue(request.id, request.correlationId));
-    logger.info({ requestId: request.id, transactionTypeId: request.transactionTypeId }, 'transaction request accepted');
+    logger.info(
+      { requestId: request.id, transactionTypeId: request.transactionTypeId },
+      'transaction request accepted',
+    );
     return { outcome: 'accepted', id: request.id, status: 'queued' };
   } catch (err) {
     logger.warn({ err }, 'could not record or enqueue the request');
@@ -54,7 +57,11 @@ export async function acceptTransaction(
 export async function findTransaction(
   deps: TransactionsDeps,
   id: string,
-): Promise<{ outcome: 'found'; request: TransactionRequest } | { outcome: 'not_found' } | { outcome: 'unavailable' }> {
+): Promise<
+  | { outcome: 'found'; request: TransactionRequest }
+  | { outcome: 'not_found' }
+  | { outcome: 'unavailable' }
+> {
   if (!deps.isAvailable()) return { outcome: 'unavailable' };
   try {
     const request = await deps.withDeadline(deps.store.get(id));

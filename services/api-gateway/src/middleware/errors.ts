@@ -5,7 +5,13 @@ export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
 }
 
-export function sendError(res: Response, status: number, code: string, message: string, details?: unknown): void {
+export function sendError(
+  res: Response,
+  status: number,
+  code: string,
+  message: string,
+  details?: unknown,
+): void {
   const body: ErrorBody = { error: { code, message } };
   if (details !== undefined) body.error.details = details;
   res.status(status).json(body);
@@ -21,7 +27,12 @@ export function errorHandler(err: unknown, _req: Request, res: Response, next: N
   const limit = (err as { limit?: number }).limit;
   switch (type) {
     case 'entity.too.large':
-      sendError(res, 413, 'payload_too_large', `request body exceeds the limit of ${limit ?? '?'} bytes`);
+      sendError(
+        res,
+        413,
+        'payload_too_large',
+        `request body exceeds the limit of ${limit ?? '?'} bytes`,
+      );
       return;
     case 'entity.parse.failed':
       sendError(res, 400, 'malformed_json', 'request body is not valid JSON');

@@ -31,7 +31,9 @@ export function requestContext(logger: Logger) {
       log.info(
         {
           method: req.method,
-          route: (req.route as { path?: string } | undefined)?.path ?? req.path.replace(/req_[a-f0-9]+/g, ':id'),
+          route:
+            (req.route as { path?: string } | undefined)?.path ??
+            req.path.replace(/req_[a-f0-9]+/g, ':id'),
           status: res.statusCode,
           ms: Math.round(performance.now() - started),
         },

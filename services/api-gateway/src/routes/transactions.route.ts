@@ -1,7 +1,11 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { TransactionRequest } from '@pp/shared';
-import { acceptTransaction, findTransaction, type TransactionsDeps } from '../domain/transactions.ts';
+import {
+  acceptTransaction,
+  findTransaction,
+  type TransactionsDeps,
+} from '../domain/transactions.ts';
 import { sendError } from '../middleware/errors.ts';
 import { locals } from '../middleware/request-context.ts';
 
@@ -28,7 +32,12 @@ export function transactionsRouter(deps: TransactionsDeps): Router {
     }
     const idempotencyKey = req.get('idempotency-key');
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
-      sendError(res, 400, 'invalid_idempotency_key', 'Idempotency-Key must be 1-255 printable ASCII characters');
+      sendError(
+        res,
+        400,
+        'invalid_idempotency_key',
+        'Idempotency-Key must be 1-255 printable ASCII characters',
+      );
       return;
     }
     const parsed = CreateTransactionBody.safeParse(req.body);
@@ -59,7 +68,10 @@ export function transactionsRouter(deps: TransactionsDeps): Router {
     );
     switch (outcome.outcome) {
       case 'accepted':
-        res.location(`/v1/transactions/${outcome.id}`).status(202).json({ id: outcome.id, status: outcome.status });
+        res
+          .location(`/v1/transactions/${outcome.id}`)
+          .status(202)
+          .json({ id: outcome.id, status: outcome.status });
         return;
       case 'replayed':
         res
@@ -78,7 +90,12 @@ export function transactionsRouter(deps: TransactionsDeps): Router {
         return;
       case 'unavailable':
         res.setHeader('retry-after', '1');
-        sendError(res, 503, 'unavailable', 'the request could not be stored; retry with the same Idempotency-Key');
+        sendError(
+          res,
+          503,
+          'unavailable',
+          'the request could not be stored; retry with the same Idempotency-Key',
+        );
         return;
     }
   });

@@ -69,7 +69,9 @@ export async function submitTransaction(
       case 'wait':
         return found;
       case 'error':
-        return ctx.finalAttempt ? failUnavailable(store, id, log) : { kind: 'retry', reason: found.reason };
+        return ctx.finalAttempt
+          ? failUnavailable(store, id, log)
+          : { kind: 'retry', reason: found.reason };
       case 'found':
         log.info({ personaTransactionId: found.id }, 'found the transaction a 5xx had hidden');
         return { kind: 'done', result: 'submitted' };
@@ -97,7 +99,12 @@ export async function submitTransaction(
         status: res.data.attributes.status ?? null,
       });
       log.info(
-        { personaTransactionId: res.data.id, personaStatus: res.data.attributes.status, personaRequestId: res.requestId, settled },
+        {
+          personaTransactionId: res.data.id,
+          personaStatus: res.data.attributes.status,
+          personaRequestId: res.requestId,
+          settled,
+        },
         'transaction created at Persona',
       );
       return { kind: 'done', result: 'submitted' };
@@ -105,7 +112,10 @@ export async function submitTransaction(
     case 'throttled':
       return { kind: 'wait', retryInMs: res.retryInMs, reason: res.reason };
     case 'rate_limited':
-      log.warn({ retryInMs: res.retryInMs }, 'Persona answered 429; every worker waits for the reset');
+      log.warn(
+        { retryInMs: res.retryInMs },
+        'Persona answered 429; every worker waits for the reset',
+      );
       return { kind: 'wait', retryInMs: res.retryInMs, reason: 'rate_limited' };
     case 'quota_exceeded':
       log.error(
@@ -121,7 +131,10 @@ export async function submitTransaction(
           'CONFIGURATION PROBLEM: Persona refused our API key or its permissions; check PERSONA_API_KEY and the key permissions (txn.write)',
         );
       } else if (res.idempotencyMismatch) {
-        log.error({ status: res.status }, 'BUG: Persona says this Idempotency-Key was used with another body');
+        log.error(
+          { status: res.status },
+          'BUG: Persona says this Idempotency-Key was used with another body',
+        );
       } else {
         log.warn({ status: res.status, titles }, 'Persona refused the transaction');
       }
@@ -134,15 +147,26 @@ export async function submitTransaction(
     }
     case 'server_error': {
       const count = await store.recordServerError(id);
-      log.warn({ status: res.status, consecutive: count }, 'Persona answered 5xx; retrying with the same key');
-      return ctx.finalAttempt ? failUnavailable(store, id, log) : { kind: 'retry', reason: `persona ${res.status}` };
+      log.warn(
+        { status: res.status, consecutive: count },
+        'Persona answered 5xx; retrying with the same key',
+      );
+      return ctx.finalAttempt
+        ? failUnavailable(store, id, log)
+        : { kind: 'retry', reason: `persona ${res.status}` };
     }
     case 'network':
-      return ctx.finalAttempt ? failUnavailable(store, id, log) : { kind: 'retry', reason: `persona ${res.code}` };
+      return ctx.finalAttempt
+        ? failUnavailable(store, id, log)
+        : { kind: 'retry', reason: `persona ${res.code}` };
   }
 }
 
-async function failUnavailable(store: RequestStore, id: string, log: Logger): Promise<SubmitOutcome> {
+async function failUnavailable(
+  store: RequestStore,
+  id: string,
+  log: Logger,
+): Promise<SubmitOutcome> {
   await store.markFailed(id, {
     code: 'persona_unavailable',
     message: 'Persona did not accept the request on any attempt (5xx, timeouts or no connection)',
@@ -209,7 +233,9 @@ async function findCreatedTransaction(
     if (!res.data.nextCursor) return { kind: 'none' };
     after = res.data.nextCursor;
   }
-  log.warn('reconciliation read its page budget without reaching the first call; assuming nothing was created');
+  log.warn(
+    'reconciliation read its page budget without reaching the first call; assuming nothing was created',
+  );
   return { kind: 'none' };
 }
 
@@ -218,7 +244,8 @@ function sameRequest(txn: TransactionResource, input: TransactionInput): boolean
   const theirs = txn.attributes.fields ?? {};
   return Object.entries(input.fields).every(([key, value]) => {
     const field = theirs[key];
-    const actual = field !== null && typeof field === 'object' && 'value' in field ? field.value : field;
+    const actual =
+      field !== null && typeof field === 'object' && 'value' in field ? field.value : field;
     return canonicalJson(actual) === canonicalJson(value);
   });
 }

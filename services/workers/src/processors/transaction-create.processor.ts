@@ -18,12 +18,19 @@ export function transactionCreateProcessor(deps: TransactionCreateDeps) {
     const { id, correlationId } = catalog.transactionCreate.payload.parse(job.data);
     const log = deps.logger.child({ correlationId, requestId: id, attempt: job.attemptsMade + 1 });
     const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    const outcome = await submitTransaction(deps, id, { finalAttempt, log, ...(signal ? { signal } : {}) });
+    const outcome = await submitTransaction(deps, id, {
+      finalAttempt,
+      log,
+      ...(signal ? { signal } : {}),
+    });
     switch (outcome.kind) {
       case 'done':
         return { result: outcome.result };
       case 'wait':
-        log.debug({ retryInMs: outcome.retryInMs, reason: outcome.reason }, 'waiting for the Persona budget');
+        log.debug(
+          { retryInMs: outcome.retryInMs, reason: outcome.reason },
+          'waiting for the Persona budget',
+        );
         await deps.queue.rateLimit(outcome.retryInMs);
         throw new RateLimitError();
       case 'retry':

@@ -148,7 +148,11 @@ export class PersonaRateLimiter {
         remaining: n('remote_remaining'),
         resetAt: n('remote_reset_at'),
         lastStatus: n('last_status'),
-        lastHeaders: { limit: n('last_limit'), remaining: n('last_remaining'), reset: n('last_reset') },
+        lastHeaders: {
+          limit: n('last_limit'),
+          remaining: n('last_remaining'),
+          reset: n('last_reset'),
+        },
         lastSeenAt: n('last_seen_at'),
       },
       granted: n('granted') ?? 0,
