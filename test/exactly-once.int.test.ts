@@ -67,6 +67,27 @@ describe('exactly one Persona transaction per accepted request', () => {
     expect(reconciled.length).toBeGreaterThan(0);
   });
 
+  it('When Persona is slower than our timeout, then the retry meets 409 while the first call is in flight and ends with the one transaction it created', async () => {
+    p = await startPipeline({
+      sim: { faults: { latencyRate: 1, latencyMs: 1200 } },
+      workers: {
+        PERSONA_TIMEOUT_MS: '300',
+        PERSONA_RETRY_BASE_MS: '100',
+        PERSONA_RETRY_CAP_MS: '200',
+      },
+    });
+    const { id } = (await (await p.post(body('slow-1'))).json()) as { id: string };
+    await p.waitForJobs([id], 30_000);
+    const created = p.sim.transactionsFor('slow-1');
+    expect(created).toHaveLength(1);
+    expect(await p.get(id)).toMatchObject({
+      status: 'submitted',
+      persona_transaction_id: created[0]!.id,
+    });
+    expect(p.sim.requests.some((r) => r.status === 409)).toBe(true);
+    expect(new Set(p.sim.requests.map((r) => r.idempotencyKey)).size).toBe(1);
+  });
+
   it('When a worker process is SIGKILLed in the middle of a Persona call, then another worker finishes the job with the same Idempotency-Key and one transaction exists', async () => {
     p = await startPipeline({
       // Every call takes 1.5 s at Persona, so the kill lands while the call is open.

@@ -290,10 +290,6 @@ export class PersonaSimulator {
     entry.counted = true;
     const headers = this.#rateHeaders(at);
 
-    if (this.faults.latencyRate > 0 && this.#random() < this.faults.latencyRate) {
-      await sleep(this.faults.latencyMs);
-    }
-
     // Idempotency sits after auth and rate limiting: 401 and 429 are never stored.
     const key = method === 'POST' ? entry.idempotencyKey : undefined;
     let stored: StoredResponse | undefined;
@@ -326,6 +322,10 @@ export class PersonaSimulator {
       this.#idempotency.set(key, stored);
     }
 
+    // Persona's processing time: a second request with the same key meanwhile gets a 409.
+    if (this.faults.latencyRate > 0 && this.#random() < this.faults.latencyRate) {
+      await sleep(this.faults.latencyMs);
+    }
     const result = this.#route(method, url, raw, key ?? null);
     if (stored) {
       stored.status = result.status;

@@ -20,7 +20,7 @@ describe('classifyResponse', () => {
     [400, errors('Bad Request'), 'rejected'],
     [401, errors('Token is invalid'), 'rejected'],
     [404, errors('Record not found'), 'rejected'],
-    [409, errors('Conflict'), 'rejected'],
+    [409, errors('Conflict'), 'conflict'],
     [422, errors('Unprocessable entity'), 'rejected'],
     [408, '', 'server_error'],
     [500, errors('Internal Server Error'), 'server_error'],

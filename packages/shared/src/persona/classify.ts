@@ -10,6 +10,11 @@ export type Classified =
   | { kind: 'rate_limited'; status: 429 }
   /** `Quota exceeded` (429 or 403): the product's creation quota, not the request budget. */
   | { kind: 'quota_exceeded'; status: number; errors: PersonaError[] }
+  /**
+   * 409: another request conflicts. For a create under our Idempotency-Key that is our own
+   * earlier call still in flight (a retry after a timeout), so it is retried with the key.
+   */
+  | { kind: 'conflict'; status: 409; errors: PersonaError[] }
   /** 4xx that retrying cannot fix. `config` marks 401/403: our key or permissions are wrong. */
   | {
       kind: 'rejected';
@@ -47,6 +52,7 @@ export function classifyResponse(status: number, body: string): Classified {
   }
   if (status === 429) return { kind: 'rate_limited', status };
   if (status === 408 || status >= 500) return { kind: 'server_error', status, errors };
+  if (status === 409) return { kind: 'conflict', status, errors };
   return {
     kind: 'rejected',
     status,

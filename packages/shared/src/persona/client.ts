@@ -38,6 +38,7 @@ export type CallResult<T> =
       idempotencyMismatch: boolean;
     }
   | { kind: 'server_error'; status: number; errors: PersonaError[] }
+  | { kind: 'conflict'; status: 409; errors: PersonaError[] }
   /** No answer: refused, reset, timed out, or a 2xx body we could not read. */
   | { kind: 'network'; code: string };
 
@@ -220,6 +221,7 @@ export class PersonaClient {
         };
       case 'rejected':
       case 'server_error':
+      case 'conflict':
         return classified;
     }
   }

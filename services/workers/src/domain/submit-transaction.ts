@@ -155,6 +155,13 @@ export async function submitTransaction(
         ? failUnavailable(store, id, log)
         : { kind: 'retry', reason: `persona ${res.status}` };
     }
+    case 'conflict':
+      // Our own earlier call under this key is still being processed (we timed out first):
+      // back off and ask again with the same key until Persona has its answer stored.
+      log.warn('Persona is still processing an earlier call under this key; retrying');
+      return ctx.finalAttempt
+        ? failUnavailable(store, id, log)
+        : { kind: 'retry', reason: 'persona 409' };
     case 'network':
       return ctx.finalAttempt
         ? failUnavailable(store, id, log)
@@ -213,6 +220,7 @@ async function findCreatedTransaction(
         return { kind: 'wait', retryInMs: res.retryInMs, reason: 'quota' };
       case 'rejected':
       case 'server_error':
+      case 'conflict':
         return { kind: 'error', reason: `reconcile list answered ${res.status}` };
       case 'network':
         return { kind: 'error', reason: `reconcile list ${res.code}` };
