@@ -37,7 +37,12 @@ let stopping = false;
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 async function redisAnswers(url: string): Promise<boolean> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1500 });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 1500,
+  });
   client.on('error', () => {});
   try {
     await client.connect();
@@ -51,7 +56,9 @@ async function redisAnswers(url: string): Promise<boolean> {
 }
 
 function findRedisServer(): string | null {
-  const found = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim();
+  const found = spawnSync('sh', ['-c', 'command -v redis-server'], {
+    encoding: 'utf8',
+  }).stdout.trim();
   if (found) return found;
   return existsSync('/usr/bin/redis-server') ? '/usr/bin/redis-server' : null;
 }
@@ -60,21 +67,45 @@ function findRedisServer(): string | null {
 function format(name: string, line: string): string {
   if (raw) return line;
   try {
-    const { time, level, service: _service, msg, pid: _pid, hostname: _host, ...rest } = JSON.parse(line) as Record<string, unknown>;
-    const lvl = ({ 10: 'TRACE', 20: 'DEBUG', 30: 'INFO ', 40: 'WARN ', 50: 'ERROR', 60: 'FATAL' } as Record<string, string>)[String(level)] ?? 'INFO ';
+    const {
+      time,
+      level,
+      service: _service,
+      msg,
+      pid: _pid,
+      hostname: _host,
+      ...rest
+    } = JSON.parse(line) as Record<string, unknown>;
+    const lvl =
+      (
+        { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO ', 40: 'WARN ', 50: 'ERROR', 60: 'FATAL' } as Record<
+          string,
+          string
+        >
+      )[String(level)] ?? 'INFO ';
     const extra = Object.entries(rest)
-      .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+      .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
       .join(' ');
     const clock = typeof time === 'string' ? time.slice(11, 23) : '';
-    return `${clock} ${name.padEnd(16)} ${lvl} ${String(msg ?? '')}${extra ? `  ${extra}` : ''}`;
+    const text = typeof msg === 'string' ? msg : '';
+    return `${clock} ${name.padEnd(16)} ${lvl} ${text}${extra ? `  ${extra}` : ''}`;
   } catch {
     return `${''.padEnd(12)} ${name.padEnd(16)} ${line}`;
   }
 }
 
-function run(name: string, args: string[], childEnv: Record<string, string>, command = process.execPath): ChildProcess {
-  const proc = spawn(command, args, { cwd: root, env: { ...env, ...childEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
-  for (const stream of [proc.stdout!, proc.stderr!]) {
+function run(
+  name: string,
+  args: string[],
+  childEnv: Record<string, string>,
+  command = process.execPath,
+): ChildProcess {
+  const proc = spawn(command, args, {
+    cwd: root,
+    env: { ...env, ...childEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  for (const stream of [proc.stdout, proc.stderr]) {
     let partial = '';
     stream.on('data', (chunk: Buffer) => {
       const lines = (partial + chunk.toString()).split('\n');
@@ -113,7 +144,11 @@ async function stop(code: number): Promise<void> {
   process.exit(code);
 }
 
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+async function waitUntil(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (stopping) return;
@@ -142,7 +177,8 @@ if (!(await redisAnswers(redisUrl))) {
   const bin = findRedisServer();
   if (!loopback || !bin) {
     say(`Redis does not answer at ${redisUrl}.`);
-    if (!loopback) say('It is not a local address, so nothing was started: check REDIS_URL and the server.');
+    if (!loopback)
+      say('It is not a local address, so nothing was started: check REDIS_URL and the server.');
     else {
       say('No redis-server binary was found to start one. Get Redis 7 or later with one of:');
       say('  Debian/Ubuntu:  sudo apt-get install -y redis-server');
@@ -158,7 +194,22 @@ if (!(await redisAnswers(redisUrl))) {
   say(`Redis does not answer at ${redisUrl}: starting ${bin} on port ${port}, data in ${dir}`);
   run(
     'redis',
-    ['--port', port, '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--maxmemory-policy', 'noeviction'],
+    [
+      '--port',
+      port,
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'everysec',
+      '--save',
+      '',
+      '--maxmemory-policy',
+      'noeviction',
+    ],
     {},
     bin,
   );
@@ -166,7 +217,9 @@ if (!(await redisAnswers(redisUrl))) {
 }
 
 // 2. Persona (the simulator when no key is given)
-const personaBase = useSimulator ? `http://127.0.0.1:${simPort}/api/v1` : (env.PERSONA_API_BASE_URL ?? 'https://api.withpersona.com/api/v1');
+const personaBase = useSimulator
+  ? `http://127.0.0.1:${simPort}/api/v1`
+  : (env.PERSONA_API_BASE_URL ?? 'https://api.withpersona.com/api/v1');
 const personaKey = env.PERSONA_API_KEY ?? simKey;
 if (useSimulator) {
   run('persona-sim', ['packages/persona-sim/src/main.ts'], {
@@ -181,7 +234,11 @@ if (useSimulator) {
 
 // 3. The services, configured only by environment.
 const common = { REDIS_URL: redisUrl, QUEUE_PREFIX: prefix };
-run('api-gateway', ['services/api-gateway/src/main.ts'], { ...common, GATEWAY_PORT: gatewayPort, GATEWAY_API_KEYS: gatewayKeys });
+run('api-gateway', ['services/api-gateway/src/main.ts'], {
+  ...common,
+  GATEWAY_PORT: gatewayPort,
+  GATEWAY_API_KEYS: gatewayKeys,
+});
 run('webhook-receiver', ['services/webhook-receiver/src/main.ts'], {
   ...common,
   WEBHOOK_RECEIVER_PORT: receiverPort,
@@ -213,7 +270,9 @@ say(`  Redis             ${redisUrl} (queue prefix ${prefix})`);
 say(`  workers           ${workerCount} process${workerCount > 1 ? 'es' : ''}`);
 say('');
 say('Create a transaction:');
-say(`  curl -s -X POST ${gateway}/v1/transactions -H 'Authorization: Bearer ${token}' -H 'Content-Type: application/json' -H "Idempotency-Key: demo-$(date +%s)" -d '${demo}'`);
+say(
+  `  curl -s -X POST ${gateway}/v1/transactions -H 'Authorization: Bearer ${token}' -H 'Content-Type: application/json' -H "Idempotency-Key: demo-$(date +%s)" -d '${demo}'`,
+);
 say('Then look it up with the id it printed:');
 say(`  curl -s ${gateway}/v1/transactions/<id> -H 'Authorization: Bearer ${token}'`);
 say('');

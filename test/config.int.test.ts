@@ -5,17 +5,37 @@ describe('a bad configuration stops a service with one message naming every prob
   it.each([
     [
       'workers',
-      { PERSONA_API_BASE_URL: 'http://api.withpersona.com/api/v1', PERSONA_RATE_LIMIT_PER_MINUTE: '0', REDIS_URL: 'localhost:6379' },
-      ['PERSONA_API_KEY: is required', 'PERSONA_API_BASE_URL: must use https', 'PERSONA_RATE_LIMIT_PER_MINUTE:', 'REDIS_URL: must be a redis://'],
+      {
+        PERSONA_API_BASE_URL: 'http://api.withpersona.com/api/v1',
+        PERSONA_RATE_LIMIT_PER_MINUTE: '0',
+        REDIS_URL: 'localhost:6379',
+      },
+      [
+        'PERSONA_API_KEY: is required',
+        'PERSONA_API_BASE_URL: must use https',
+        'PERSONA_RATE_LIMIT_PER_MINUTE:',
+        'REDIS_URL: must be a redis://',
+      ],
     ],
-    ['api-gateway', { GATEWAY_PORT: 'eighty', QUEUE_PREFIX: 'a b' }, ['GATEWAY_API_KEYS: is required', 'GATEWAY_PORT:', 'QUEUE_PREFIX:']],
-    ['webhook-receiver', { LOG_LEVEL: 'loud' }, ['PERSONA_WEBHOOK_SECRETS: is required', 'LOG_LEVEL:']],
-  ] as const)('When %s starts with bad values, then it exits 1 and lists each one', async (service, env, expected) => {
-    const proc = new ServiceProcess(service, { ...env });
-    expect(await proc.exited()).toBe(1);
-    const text = proc.logs.text;
-    expect(text).toContain(`${service}: invalid configuration:`);
-    for (const problem of expected) expect(text).toContain(problem);
-    expect(text.match(/^ {2}- /gm)).toHaveLength(expected.length);
-  });
+    [
+      'api-gateway',
+      { GATEWAY_PORT: 'eighty', QUEUE_PREFIX: 'a b' },
+      ['GATEWAY_API_KEYS: is required', 'GATEWAY_PORT:', 'QUEUE_PREFIX:'],
+    ],
+    [
+      'webhook-receiver',
+      { LOG_LEVEL: 'loud' },
+      ['PERSONA_WEBHOOK_SECRETS: is required', 'LOG_LEVEL:'],
+    ],
+  ] as const)(
+    'When %s starts with bad values, then it exits 1 and lists each one',
+    async (service, env, expected) => {
+      const proc = new ServiceProcess(service, { ...env });
+      expect(await proc.exited()).toBe(1);
+      const text = proc.logs.text;
+      expect(text).toContain(`${service}: invalid configuration:`);
+      for (const problem of expected) expect(text).toContain(problem);
+      expect(text.match(/^ {2}- /gm)).toHaveLength(expected.length);
+    },
+  );
 });

@@ -14,7 +14,12 @@ describe('one command starts the whole pipeline', () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('When started with no Redis running and no Persona key, then it starts Redis and the simulator, prints a curl that creates a transaction, and stops everything on Ctrl-C', async () => {
-    const [redisPort, gatewayPort, receiverPort, simPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    const [redisPort, gatewayPort, receiverPort, simPort] = await Promise.all([
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+    ]);
     const out = new LogCapture();
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '',
@@ -25,12 +30,19 @@ describe('one command starts the whole pipeline', () => {
       PIPELINE_DATA_DIR: dataDir,
       PERSONA_SIM_DECISION_DELAY_MS: '200',
     };
-    const up = spawn(process.execPath, ['scripts/up.ts'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const up = spawn(process.execPath, ['scripts/up.ts'], {
+      cwd: repoRoot,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     up.stdout.on('data', (d: Buffer) => out.push(d.toString()));
     up.stderr.on('data', (d: Buffer) => out.push(d.toString()));
     const exited = new Promise<number | null>((r) => up.once('exit', (code) => r(code)));
     try {
-      await eventually(() => out.lines.some((l) => l.includes('persona-pipeline is up')), { timeoutMs: 60_000, what: 'the pipeline to start' });
+      await eventually(() => out.lines.some((l) => l.includes('persona-pipeline is up')), {
+        timeoutMs: 60_000,
+        what: 'the pipeline to start',
+      });
       expect(out.text).toContain(`starting`);
       expect(out.text).toContain(`redis-${redisPort}`);
 
@@ -51,10 +63,15 @@ describe('one command starts the whole pipeline', () => {
 
       const lookup = out.lines.find((l) => l.trim().startsWith('curl -s http'))!;
       const getUrl = /curl -s (\S+)/.exec(lookup)![1]!.replace('<id>', id);
-      const record = await eventually(async () => {
-        const r = (await (await fetch(getUrl, { headers: { authorization: headers.Authorization! } })).json()) as Record<string, unknown>;
-        return r.status === 'submitted' ? r : undefined;
-      }, { what: 'the transaction to be submitted' });
+      const record = await eventually(
+        async () => {
+          const r = (await (
+            await fetch(getUrl, { headers: { authorization: headers.Authorization! } })
+          ).json()) as Record<string, unknown>;
+          return r.status === 'submitted' ? r : undefined;
+        },
+        { what: 'the transaction to be submitted' },
+      );
       expect(record.persona_transaction_id).toMatch(/^txn_/);
     } finally {
       up.kill('SIGINT');

@@ -5,7 +5,12 @@ import { ReceiverEnv } from './config.ts';
 
 const config = loadConfigOrExit('webhook-receiver', ReceiverEnv);
 const logger = createLogger({ service: 'webhook-receiver', level: config.LOG_LEVEL });
-const redis = createRedis({ url: config.REDIS_URL, role: 'producer', name: 'webhook-receiver', logger });
+const redis = createRedis({
+  url: config.REDIS_URL,
+  role: 'producer',
+  name: 'webhook-receiver',
+  logger,
+});
 
 const app = buildApp({ checkReady: () => pingRedis(redis, 1000) });
 const server = app.listen(config.WEBHOOK_RECEIVER_PORT, () => {
