@@ -28,7 +28,11 @@ export const NO_FAULTS: Faults = {
 export interface SimulatorOptions {
   /** Bearer tokens the simulated environment accepts. */
   apiKeys: string[];
-  /** Persona's fixed window: it starts at the first request and allows `limit` requests. */
+  /**
+   * Persona's fixed window: it starts at the first request and allows `limit` requests. A
+   * window shorter than a minute shrinks time as a whole: `RateLimit-Reset` then counts
+   * sixtieths of the window.
+   */
   rateLimit?: { limit: number; windowMs: number };
   faults?: Partial<Faults>;
   /** Another program spending this environment's budget, evenly over each window. */
@@ -200,6 +204,28 @@ export class PersonaSimulator {
     }, this.#windowMs / perWindow);
   }
 
+  /** Another program spends `n` requests of the current window at once (a 429 for whoever comes next). */
+  spendBudget(n: number): void {
+    const at = Date.now();
+    for (let i = 0; i < n; i++) {
+      const counted = this.#spend(at);
+      this.requests.push({
+        at,
+        method: 'NEIGHBOUR',
+        path: '',
+        status: counted ? 200 : 429,
+        idempotencyKey: undefined,
+        replay: false,
+        counted,
+      });
+    }
+  }
+
+  /** When the current fixed window ends (ms), or null when none is open. */
+  get windowEndsAt(): number | null {
+    return this.#window ? this.#window.start + this.#windowMs : null;
+  }
+
   /** Transactions whose `reference-id` is the given one. */
   transactionsFor(referenceId: string): SimTransaction[] {
     return [...this.transactions.values()].filter((t) => t.referenceId === referenceId);
@@ -218,9 +244,10 @@ export class PersonaSimulator {
   #rateHeaders(at: number): Record<string, string> {
     const w = this.#window && at < this.#window.start + this.#windowMs ? this.#window : null;
     const remaining = w ? Math.max(0, this.#limit - w.count) : this.#limit;
-    const reset = w
-      ? Math.ceil((w.start + this.#windowMs - at) / 1000)
-      : Math.ceil(this.#windowMs / 1000);
+    // Whole seconds, rounded up. A scaled-down window scales the second with it (a window is
+    // always 60 of them), so tests keep Persona's proportions.
+    const second = this.#windowMs / 60;
+    const reset = w ? Math.ceil((w.start + this.#windowMs - at) / second) : 60;
     return {
       'ratelimit-limit': String(this.#limit),
       'ratelimit-remaining': String(remaining),

@@ -21,6 +21,8 @@ export const catalog = {
       id: requestId,
       /** Carried into every log line of this request, from the gateway to the last fan-out. */
       correlationId: z.string().min(1).max(128),
+      /** Set by the worker when the budget first parks the job: when it began to wait for a slot (ms). */
+      parkedAt: z.number().int().optional(),
     }),
     jobOptions: {
       // Spent only by network errors, timeouts and 5xx; rate limits never spend an attempt.

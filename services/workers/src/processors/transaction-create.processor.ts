@@ -15,7 +15,8 @@ export interface TransactionCreateDeps extends SubmitDeps {
  */
 export function transactionCreateProcessor(deps: TransactionCreateDeps) {
   return async (job: Job, _token?: string, signal?: AbortSignal) => {
-    const { id, correlationId } = catalog.transactionCreate.payload.parse(job.data);
+    const data = catalog.transactionCreate.payload.parse(job.data);
+    const { id, correlationId } = data;
     const log = deps.logger.child({ correlationId, requestId: id, attempt: job.attemptsMade + 1 });
     const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     const outcome = await submitTransaction(deps, id, {
@@ -31,6 +32,8 @@ export function transactionCreateProcessor(deps: TransactionCreateDeps) {
           { retryInMs: outcome.retryInMs, reason: outcome.reason },
           'waiting for the Persona budget',
         );
+        // Remember when the job first waited for a slot (observability: slot wait times).
+        if (data.parkedAt === undefined) await job.updateData({ ...data, parkedAt: Date.now() });
         await deps.queue.rateLimit(outcome.retryInMs);
         throw new RateLimitError();
       case 'retry':

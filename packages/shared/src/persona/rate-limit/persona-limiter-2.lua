@@ -11,22 +11,24 @@
   ARGV[5] margin ms, added to the window: covers the jitter between our grant and the
           request's arrival at Persona, which counts arrivals
   ARGV[6] burst: grants allowed back to back after an idle spell (>= 1)
+  ARGV[7] ms in one of Persona's seconds: 1000, or less when tests shrink the window (the
+          whole model scales: Persona's one-minute window is 60 of these)
 
   acquire:
-    ARGV[7] class: 'create' (transaction creation) or 'background'
-    ARGV[8] product whose creation quota this call spends, or ''
-    ARGV[9] unique member for the log
+    ARGV[8] class: 'create' (transaction creation) or 'background'
+    ARGV[9] product whose creation quota this call spends, or ''
+    ARGV[10] unique member for the log
     Returns {1, 0, 'granted', inWindow} or {0, waitMs, reason, inWindow};
     reason is one of blocked, quota, window, priority, remote, pacing.
 
   observe (after every Persona response):
-    ARGV[7] HTTP status
-    ARGV[8] RateLimit-Limit, or ''
-    ARGV[9] RateLimit-Remaining, or ''
-    ARGV[10] RateLimit-Reset (seconds until Persona's window resets), or ''
-    ARGV[11] '' | 'rate_limited' (a 429) | 'quota' (Quota exceeded)
-    ARGV[12] product, for 'quota'
-    ARGV[13] quota reset seconds, or ''
+    ARGV[8] HTTP status
+    ARGV[9] RateLimit-Limit, or ''
+    ARGV[10] RateLimit-Remaining, or ''
+    ARGV[11] RateLimit-Reset (seconds until Persona's window resets), or ''
+    ARGV[12] '' | 'rate_limited' (a 429) | 'quota' (Quota exceeded)
+    ARGV[13] product, for 'quota'
+    ARGV[14] quota reset seconds, or ''
     Returns how many ms the fleet (or the product) is now blocked for, or 0.
 ]]
 local log, state = KEYS[1], KEYS[2]
@@ -39,37 +41,40 @@ end
 local limit = tonumber(ARGV[3])
 local window = tonumber(ARGV[4]) + tonumber(ARGV[5])
 local burst = tonumber(ARGV[6])
+local second = tonumber(ARGV[7])
 
 -- Persona's window is fixed and its reset is whole seconds: resume a little after it.
-local RESET_GUARD_MS = 250
+local RESET_GUARD_MS = 0.25 * second
 -- Two header readings whose resets differ by less than this belong to the same window.
-local SAME_WINDOW_MS = 1500
+local SAME_WINDOW_MS = 1.5 * second
 
 local function num(field)
   return tonumber(redis.call('HGET', state, field))
 end
 
 if op == 'observe' then
-  local status, hLimit, hRemaining, hReset = ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
-  local kind, product, quotaReset = ARGV[11], ARGV[12], tonumber(ARGV[13])
+  local status, hLimit, hRemaining, hReset = ARGV[8], tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
+  local kind, product, quotaReset = ARGV[12], ARGV[13], tonumber(ARGV[14])
   redis.call('HSET', state, 'last_status', status, 'last_seen_at', now)
   if hLimit and hLimit > 0 then
     redis.call('HSET', state, 'remote_limit', hLimit, 'last_limit', hLimit)
   end
   if hRemaining and hReset then
     redis.call('HSET', state, 'last_remaining', hRemaining, 'last_reset', hReset)
-    local resetAt = now + hReset * 1000 + RESET_GUARD_MS
+    local resetAt = now + hReset * second + RESET_GUARD_MS
     local curReset = num('remote_reset_at')
     if not curReset or curReset <= now or resetAt > curReset + SAME_WINDOW_MS then
       redis.call('HSET', state, 'remote_reset_at', resetAt, 'remote_remaining', hRemaining)
     elseif resetAt >= curReset - SAME_WINDOW_MS then
       -- Same window: answers can arrive out of order, the smaller count is the fresher.
+      -- Each whole-second reading bounds the reset from above; keep the tightest bound.
       local curRemaining = num('remote_remaining') or hRemaining
-      redis.call('HSET', state, 'remote_remaining', math.min(curRemaining, hRemaining))
+      redis.call('HSET', state, 'remote_remaining', math.min(curRemaining, hRemaining),
+        'remote_reset_at', math.min(curReset, resetAt))
     end
   end
   if kind == 'rate_limited' then
-    local untilMs = now + (hReset or 1) * 1000 + RESET_GUARD_MS
+    local untilMs = now + (hReset or 1) * second + RESET_GUARD_MS
     if untilMs > (num('blocked_until') or 0) then
       redis.call('HSET', state, 'blocked_until', untilMs)
     end
@@ -78,7 +83,7 @@ if op == 'observe' then
     return math.max(untilMs, num('blocked_until') or 0) - now
   elseif kind == 'quota' then
     local field = 'quota_until:' .. product
-    local untilMs = now + (quotaReset or 60) * 1000 + RESET_GUARD_MS
+    local untilMs = now + (quotaReset or 60) * second + RESET_GUARD_MS
     if untilMs > (num(field) or 0) then redis.call('HSET', state, field, untilMs) end
     redis.call('HINCRBY', state, 'seen_quota', 1)
     return math.max(untilMs, num(field) or 0) - now
@@ -87,7 +92,7 @@ if op == 'observe' then
 end
 
 -- acquire
-local class, product, member = ARGV[7], ARGV[8], ARGV[9]
+local class, product, member = ARGV[8], ARGV[9], ARGV[10]
 
 local remoteLimit = num('remote_limit')
 if remoteLimit and remoteLimit > 0 and remoteLimit < limit then limit = remoteLimit end
@@ -102,8 +107,9 @@ local inWindow = redis.call('ZCARD', log)
 local function deny(reason, wait)
   wait = math.max(1, math.ceil(wait))
   redis.call('HINCRBY', state, 'denied_' .. reason, 1)
-  if class == 'create' then
-    -- Creation is waiting: background work stays out of its way until it has gone.
+  if class == 'create' and (reason == 'pacing' or reason == 'window') then
+    -- Creation is waiting for a slot: background work stays out of its way until it has
+    -- gone. (A creation quota or a block does not claim slots creation cannot use.)
     local mark = now + wait + interval
     if mark > (num('create_waiting_until') or 0) then
       redis.call('HSET', state, 'create_waiting_until', math.ceil(mark))
@@ -132,11 +138,17 @@ end
 
 -- What Persona says is left until its reset, shared with other programs on the same
 -- environment: spread it, or stop until the reset when nothing is left.
+-- remote_reset_at is the latest the reset can be (a whole-second reading plus a guard), the
+-- right bound to wait for; spreading uses the earliest, so that a budget we can see is not
+-- left unused by our own rounding.
 local step = interval
 local remoteReset, remoteRemaining = num('remote_reset_at'), num('remote_remaining')
 if remoteReset and remoteRemaining and remoteReset > now then
   if remoteRemaining <= 0 then return deny('remote', remoteReset - now) end
-  step = math.max(interval, (remoteReset - now) / remoteRemaining)
+  local earliestReset = remoteReset - RESET_GUARD_MS - second
+  if earliestReset > now then
+    step = math.max(interval, (earliestReset - now) / remoteRemaining)
+  end
 end
 
 -- GCRA pacing: one grant per `step`, with a tolerance of `burst - 1` grants.

@@ -170,7 +170,7 @@ export class PersonaRateLimiter {
     return script.run(
       this.#redis,
       [this.logKey, this.stateKey],
-      [op, now ? String(now()) : '', limit, windowMs, marginMs, burst, ...args],
+      [op, now ? String(now()) : '', limit, windowMs, marginMs, burst, windowMs / 60, ...args],
     );
   }
 }

@@ -1,0 +1,254 @@
+import fc from 'fast-check';
+import RedisMock from 'ioredis-mock';
+import { describe, expect, it } from 'vitest';
+import { PersonaRateLimiter, type RateLimiterOptions } from './persona-rate-limiter.ts';
+
+/**
+ * The arithmetic of persona-limiter-2.lua, run by ioredis-mock's Lua engine on a clock the
+ * test walks. Cross-process behaviour against real Redis is in the integration tests.
+ */
+let seq = 0;
+function limiter(options: Partial<RateLimiterOptions> = {}) {
+  const clock = { now: 1_700_000_000_000 };
+  const redis = new RedisMock();
+  const l = new PersonaRateLimiter(redis, {
+    prefix: `unit${seq++}`,
+    limit: 10,
+    windowMs: 1000,
+    marginMs: 0,
+    burst: 1,
+    now: () => clock.now,
+    ...options,
+  });
+  return { l, clock };
+}
+
+/** Grants in every window [t, t + w) over a sorted list of grant times: the maximum. */
+function maxInAnyWindow(times: number[], w: number): number {
+  let max = 0;
+  let lo = 0;
+  for (let hi = 0; hi < times.length; hi++) {
+    while (times[hi]! - times[lo]! >= w) lo++;
+    max = Math.max(max, hi - lo + 1);
+  }
+  return max;
+}
+
+describe('persona limiter arithmetic', () => {
+  describe('limit of 1', () => {
+    it('When one grant is in the window, then the next waits exactly until it leaves, not a millisecond less', async () => {
+      const { l, clock } = limiter({ limit: 1, windowMs: 1000, marginMs: 200 });
+      expect(await l.acquire('create')).toMatchObject({ granted: true });
+      expect(await l.acquire('create')).toMatchObject({
+        granted: false,
+        retryInMs: 1200,
+        reason: 'window',
+      });
+      clock.now += 1199;
+      expect(await l.acquire('create')).toMatchObject({ granted: false, retryInMs: 1 });
+      clock.now += 1;
+      expect(await l.acquire('create')).toMatchObject({ granted: true });
+    });
+
+    it('When a burst is configured above the limit, then it is clamped to the limit', async () => {
+      const { l } = limiter({ limit: 1, burst: 5 });
+      expect((await l.acquire('create')).granted).toBe(true);
+      expect((await l.acquire('create')).granted).toBe(false);
+    });
+  });
+
+  describe('pacing', () => {
+    it('When calls come back to back, then they are spaced by window / limit', async () => {
+      const { l, clock } = limiter({ limit: 4, windowMs: 1000 });
+      expect((await l.acquire('create')).granted).toBe(true);
+      expect(await l.acquire('create')).toMatchObject({
+        granted: false,
+        reason: 'pacing',
+        retryInMs: 250,
+      });
+      clock.now += 249;
+      expect(await l.acquire('create')).toMatchObject({ granted: false, retryInMs: 1 });
+      clock.now += 1;
+      expect((await l.acquire('create')).granted).toBe(true);
+    });
+
+    it('When the system was idle, then a burst of `burst` grants passes at once and then pacing resumes', async () => {
+      const { l } = limiter({ limit: 10, windowMs: 1000, burst: 3 });
+      const results = [];
+      for (let i = 0; i < 4; i++) results.push((await l.acquire('create')).granted);
+      expect(results).toEqual([true, true, true, false]);
+    });
+
+    it('When a grant comes late, then the burst tolerance lets the next ones catch up, keeping the long-run rate', async () => {
+      const { l, clock } = limiter({ limit: 10, windowMs: 1000, burst: 3 });
+      // Drain the burst, then ask exactly when told, but 30 ms late each time.
+      const grants: number[] = [];
+      const until = clock.now + 10_000;
+      while (clock.now < until) {
+        const p = await l.acquire('create');
+        if (p.granted) grants.push(clock.now);
+        else clock.now += p.retryInMs + 30;
+      }
+      // 10 per second over 10 s; lateness does not cost slots.
+      expect(grants.length).toBeGreaterThanOrEqual(99);
+      expect(maxInAnyWindow(grants, 1000)).toBeLessThanOrEqual(10);
+    });
+  });
+
+  describe('the rolling bound', () => {
+    it('When calls arrive at any times at all, then no rolling window (plus margin) ever holds more than the limit', async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.integer({ min: 1, max: 6 }),
+          fc.integer({ min: 1, max: 6 }),
+          fc.array(fc.integer({ min: 0, max: 400 }), { minLength: 1, maxLength: 120 }),
+          async (limit, burst, gaps) => {
+            const { l, clock } = limiter({ limit, burst, windowMs: 1000, marginMs: 50 });
+            const grants: number[] = [];
+            for (const gap of gaps) {
+              clock.now += gap;
+              if ((await l.acquire('create')).granted) grants.push(clock.now);
+            }
+            expect(maxInAnyWindow(grants, 1050)).toBeLessThanOrEqual(limit);
+          },
+        ),
+        { numRuns: 60 },
+      );
+    });
+
+    it('When callers wait as told, then the budget is used: limit per (window + margin)', async () => {
+      const { l, clock } = limiter({ limit: 20, windowMs: 2000, marginMs: 20, burst: 3 });
+      const start = clock.now;
+      const grants: number[] = [];
+      while (clock.now < start + 10 * 2000) {
+        const p = await l.acquire('create');
+        if (p.granted) grants.push(clock.now);
+        else clock.now += p.retryInMs;
+      }
+      // 20 per 2020 ms is 99 % of 20 per 2000 ms; the first window's burst adds at most 2.
+      expect(grants.length).toBeGreaterThanOrEqual(Math.floor(10 * 20 * (2000 / 2020)));
+      expect(grants.length).toBeLessThanOrEqual(10 * 20);
+      expect(maxInAnyWindow(grants, 2020)).toBeLessThanOrEqual(20);
+    });
+  });
+
+  describe("Persona's headers", () => {
+    it('When a 429 arrives, then every caller is blocked until the announced reset (plus a guard) and then served again', async () => {
+      const { l, clock } = limiter({ windowMs: 60_000 });
+      const blockedFor = await l.observe({
+        status: 429,
+        limit: 10,
+        remaining: 0,
+        resetSeconds: 7,
+        kind: 'rate_limited',
+      });
+      expect(blockedFor).toBe(7250);
+      expect(await l.acquire('create')).toMatchObject({
+        granted: false,
+        reason: 'blocked',
+        retryInMs: 7250,
+      });
+      expect(await l.acquire('background')).toMatchObject({ granted: false, reason: 'blocked' });
+      clock.now += 7250;
+      expect((await l.acquire('create')).granted).toBe(true);
+      expect((await l.stats()).seen429).toBe(1);
+    });
+
+    it('When a 429 has no reset header, then the fleet still pauses a second', async () => {
+      const { l } = limiter({ windowMs: 60_000 });
+      expect(await l.observe({ status: 429, kind: 'rate_limited' })).toBe(1250);
+    });
+
+    it('When Persona says fewer remain than we would send before its reset, then grants spread over what is left', async () => {
+      const { l } = limiter({ limit: 600, windowMs: 60_000 });
+      // The reset is 9-10 s away and 4 remain: spread over the earliest (9 s), 2.25 s apart,
+      // not 100 ms apart.
+      await l.observe({ status: 200, limit: 600, remaining: 4, resetSeconds: 10 });
+      expect((await l.acquire('create')).granted).toBe(true);
+      const next = await l.acquire('create');
+      expect(next).toMatchObject({ granted: false, reason: 'pacing' });
+      expect(next.granted ? 0 : next.retryInMs).toBe(2250);
+    });
+
+    it('When Persona says nothing remains, then calls wait for its reset', async () => {
+      const { l, clock } = limiter({ windowMs: 60_000 });
+      await l.observe({ status: 200, limit: 10, remaining: 0, resetSeconds: 3 });
+      expect(await l.acquire('create')).toMatchObject({
+        granted: false,
+        reason: 'remote',
+        retryInMs: 3250,
+      });
+      clock.now += 3250;
+      expect((await l.acquire('create')).granted).toBe(true);
+    });
+
+    it('When answers of one window arrive out of order, then the smaller remaining wins; an older window is ignored', async () => {
+      const { l, clock } = limiter({ limit: 100, windowMs: 60_000 });
+      await l.observe({ status: 200, remaining: 50, resetSeconds: 30 });
+      await l.observe({ status: 200, remaining: 60, resetSeconds: 30 });
+      expect((await l.stats()).remote.remaining).toBe(50);
+      clock.now += 31_000;
+      await l.observe({ status: 200, remaining: 99, resetSeconds: 59 });
+      expect((await l.stats()).remote.remaining).toBe(99);
+      await l.observe({ status: 200, remaining: 10, resetSeconds: 1 }); // a late answer from the old window
+      expect((await l.stats()).remote.remaining).toBe(99);
+    });
+
+    it("When Persona's limit is lower than ours, then Persona's is used", async () => {
+      const { l } = limiter({ limit: 300, windowMs: 60_000, burst: 10 });
+      await l.observe({ status: 200, limit: 2 });
+      const granted = [];
+      for (let i = 0; i < 5; i++) granted.push((await l.acquire('create')).granted);
+      expect(granted.filter(Boolean)).toHaveLength(2);
+      expect((await l.stats()).limit).toBe(2);
+    });
+
+    it('When a product quota is exceeded, then only that product waits for the quota reset', async () => {
+      const { l, clock } = limiter({ windowMs: 60_000, burst: 5 });
+      await l.observe({
+        status: 429,
+        kind: 'quota',
+        product: 'transaction',
+        quotaResetSeconds: 20,
+      });
+      expect(await l.acquire('create', 'transaction')).toMatchObject({
+        granted: false,
+        reason: 'quota',
+        retryInMs: 20_250,
+      });
+      // Lookups still go, and a quota-blocked creation does not hold slots against them.
+      expect((await l.acquire('background')).granted).toBe(true);
+      expect((await l.acquire('create')).granted).toBe(true);
+      clock.now += 20_250;
+      expect((await l.acquire('create', 'transaction')).granted).toBe(true);
+      expect((await l.stats()).seenQuota).toBe(1);
+    });
+  });
+
+  describe('a scaled-down window', () => {
+    it("When the window is shorter than a minute, then Persona's seconds shrink with it", async () => {
+      const { l, clock } = limiter({ windowMs: 6000 });
+      // A window is 60 of Persona's seconds: here one second is 100 ms.
+      expect(
+        await l.observe({ status: 429, remaining: 0, resetSeconds: 30, kind: 'rate_limited' }),
+      ).toBe(3025);
+      clock.now += 3025;
+      expect((await l.acquire('create')).granted).toBe(true);
+    });
+  });
+
+  describe('priorities', () => {
+    it('When creation is waiting for a slot, then background work waits behind it, and gets its turn once creation is idle', async () => {
+      const { l, clock } = limiter({ limit: 10, windowMs: 1000 });
+      expect((await l.acquire('create')).granted).toBe(true);
+      const waitCreate = await l.acquire('create');
+      expect(waitCreate).toMatchObject({ granted: false, reason: 'pacing', retryInMs: 100 });
+      clock.now += 100;
+      // The slot creation waited for is free now, but creation is still marked as waiting.
+      expect(await l.acquire('background')).toMatchObject({ granted: false, reason: 'priority' });
+      expect((await l.acquire('create')).granted).toBe(true);
+      clock.now += 300;
+      expect((await l.acquire('background')).granted).toBe(true);
+    });
+  });
+});
