@@ -9,3 +9,7 @@ export * from './persona/resources.ts';
 export * from './persona/classify.ts';
 export * from './persona/client.ts';
 export * from './persona/rate-limit/persona-rate-limiter.ts';
+export * from './webhooks/signature.ts';
+export * from './webhooks/envelope.ts';
+export * from './requests/event-state-store.ts';
+export * from './webhooks/event-gate.ts';

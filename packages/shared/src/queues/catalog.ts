@@ -1,5 +1,6 @@
 import type { JobsOptions } from 'bullmq';
 import { z } from 'zod';
+import { eventSummary } from '../webhooks/envelope.ts';
 
 /**
  * Every queue this project uses: its name, the schema of its payload and its default job
@@ -35,7 +36,87 @@ export const catalog = {
       removeOnFail: { age: 14 * 24 * 3600, count: 50_000 },
     } satisfies JobsOptions,
   },
+  /** Verified Persona events, as summaries (ids, names, statuses, times; no personal data). */
+  personaEvents: {
+    name: 'persona-events',
+    payload: eventSummary,
+    jobOptions: {
+      attempts: 25,
+      backoff: { type: 'exponential', delay: 1000 },
+      removeOnComplete: { age: 3600, count: 10_000 },
+      removeOnFail: { age: 14 * 24 * 3600, count: 50_000 },
+    } satisfies JobsOptions,
+  },
+  /** Periodic sweep for submitted requests that have waited too long for a decision. */
+  reconcileSweep: {
+    name: 'persona-reconcile',
+    payload: z.object({}),
+    jobOptions: {
+      attempts: 1,
+      removeOnComplete: { count: 100 },
+      removeOnFail: { count: 100 },
+    } satisfies JobsOptions,
+  },
+  /** One background look at Persona for one request: its transaction, then its events. */
+  personaLookup: {
+    name: 'persona-lookup',
+    payload: z.object({
+      requestId: requestId,
+      transactionId: z.string().startsWith('txn_'),
+      /** Set once the transaction was read and its events must be fetched. */
+      objectIds: z.array(z.string()).max(101).optional(),
+    }),
+    jobOptions: {
+      attempts: 10,
+      backoff: { type: PERSONA_BACKOFF },
+      removeOnComplete: true,
+      removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
+    } satisfies JobsOptions,
+  },
 } as const;
+
+/** Business-action queues of the default routing rules. */
+export const DEFAULT_ACTION_QUEUES = [
+  'actions-approve',
+  'actions-decline',
+  'actions-review',
+] as const;
+
+/** A business-action queue name: kebab-case, no `:` (the Redis key separator). */
+export const actionQueueName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be kebab-case letters, digits and dashes');
+
+/**
+ * The job internal systems receive on a business-action queue (job name `action`, job id
+ * the Persona event id). Ids, statuses and times only, never personal data.
+ */
+export const actionPayload = z.object({
+  /** Our request id (the gateway's `id`). */
+  id: requestId,
+  persona_transaction_id: z.string(),
+  /** The status that triggered the action: the transaction's, or the verification's or report's. */
+  persona_status: z.string(),
+  reference_id: z.string().nullable(),
+  event_id: z.string(),
+  event_name: z.string(),
+  occurred_at: z.string(),
+  /** `transaction`, or the verification or report type (`verification/database`, ...). */
+  object_type: z.string(),
+  object_id: z.string(),
+  /** The X-Request-Id of the gateway call that created the request. */
+  correlation_id: z.string(),
+});
+export type ActionPayload = z.output<typeof actionPayload>;
+
+export const actionJobOptions = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 1000 },
+  // Kept a day after completion: the job id (the event id) then stops any re-add by a
+  // fan-out that crashed and retried.
+  removeOnComplete: { age: 24 * 3600 },
+  removeOnFail: { age: 14 * 24 * 3600 },
+} satisfies JobsOptions;
 
 export type QueueKey = keyof typeof catalog;
 export type Payload<K extends QueueKey> = z.output<(typeof catalog)[K]['payload']>;

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { LuaScript } from '../redis/lua-script.ts';
 
 const acceptScript = new LuaScript(new URL('./accept-request-3.lua', import.meta.url));
-const settleScript = new LuaScript(new URL('./settle-request-3.lua', import.meta.url));
+const settleScript = new LuaScript(new URL('./settle-request-4.lua', import.meta.url));
 const rotateScript = new LuaScript(new URL('./rotate-key-1.lua', import.meta.url));
 
 export type RequestStatus = 'queued' | 'submitted' | 'failed';
@@ -210,6 +210,9 @@ export class RequestStore {
     ]);
   }
 
+  /** Submitted requests, scored by when reconciliation should next ask Persona about them. */
+  awaitingKey = (): string => `${this.#prefix}:awaiting`;
+
   async #settle(
     id: string,
     status: RequestStatus,
@@ -218,8 +221,19 @@ export class RequestStore {
   ) {
     return (await settleScript.run(
       this.#redis,
-      [this.recordKey(id), this.fieldsKey(id), this.linkKey(personaTransactionId ?? '')],
-      [status, personaTransactionId === null ? '' : id, this.#retention, ...fields],
+      [
+        this.recordKey(id),
+        this.fieldsKey(id),
+        this.linkKey(personaTransactionId ?? ''),
+        this.awaitingKey(),
+      ],
+      [
+        status,
+        personaTransactionId === null ? '' : id,
+        this.#retention,
+        this.#now().getTime(),
+        ...fields,
+      ],
     )) as SettleResult;
   }
 }

@@ -9,10 +9,13 @@
   KEYS[1] request record (hash)
   KEYS[2] request fields
   KEYS[3] link persona transaction id -> request id (ignored when ARGV[2] is '')
+  KEYS[4] requests awaiting a decision (sorted set): a submitted request joins it, so that
+          reconciliation can ask Persona about it if no decision arrives in time
   ARGV[1] new status
   ARGV[2] request id to link, or ''
   ARGV[3] link ttl (seconds)
-  ARGV[4..] field, value pairs to set with the status
+  ARGV[4] now (ms)
+  ARGV[5..] field, value pairs to set with the status
 
   Returns 'settled', 'missing', 'conflict', or the status the request already had.
 ]]
@@ -23,9 +26,10 @@ if ARGV[2] ~= '' then
   local linked = redis.call('GET', KEYS[3])
   if linked and linked ~= ARGV[2] then return 'conflict' end
   redis.call('SET', KEYS[3], ARGV[2], 'EX', ARGV[3])
+  redis.call('ZADD', KEYS[4], ARGV[4], ARGV[2])
 end
 local kv = {'status', ARGV[1]}
-for i = 4, #ARGV do kv[#kv + 1] = ARGV[i] end
+for i = 5, #ARGV do kv[#kv + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], unpack(kv))
 redis.call('DEL', KEYS[2])
 return 'settled'

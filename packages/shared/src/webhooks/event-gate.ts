@@ -1,0 +1,51 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { LuaScript } from '../redis/lua-script.ts';
+
+const script = new LuaScript(new URL('./event-gate-1.lua', import.meta.url));
+
+export type ClaimResult = 'claimed' | 'enqueued' | 'in_flight';
+
+/**
+ * Two-phase dedupe on the Persona event id (trigger.dev's gate, with the claim told apart
+ * from the stored event): claim, enqueue, confirm. A claim left by a receiver that died
+ * before enqueuing expires after `claimTtlMs`, so Persona's retry is processed, not
+ * swallowed; only a confirmed event is ever answered as a duplicate.
+ */
+export class EventGate {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+  readonly #claimTtlMs: number;
+  readonly #dedupeTtlSeconds: number;
+
+  constructor(
+    redis: Redis,
+    options: { prefix: string; claimTtlMs: number; dedupeTtlSeconds: number },
+  ) {
+    this.#redis = redis;
+    this.#prefix = options.prefix;
+    this.#claimTtlMs = options.claimTtlMs;
+    this.#dedupeTtlSeconds = options.dedupeTtlSeconds;
+  }
+
+  key = (eventId: string): string => `${this.#prefix}:evtgate:${eventId}`;
+
+  /** Returns the nonce to confirm or release with, and what the gate said. */
+  async claim(eventId: string): Promise<{ result: ClaimResult; nonce: string }> {
+    const nonce = randomUUID();
+    const result = (await script.run(
+      this.#redis,
+      [this.key(eventId)],
+      ['claim', nonce, this.#claimTtlMs],
+    )) as ClaimResult;
+    return { result, nonce };
+  }
+
+  async confirm(eventId: string, nonce: string): Promise<void> {
+    await script.run(this.#redis, [this.key(eventId)], ['confirm', nonce, this.#dedupeTtlSeconds]);
+  }
+
+  async release(eventId: string, nonce: string): Promise<void> {
+    await script.run(this.#redis, [this.key(eventId)], ['release', nonce, 0]);
+  }
+}

@@ -1,0 +1,76 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/** One `t=…,v1=…` set of a `Persona-Signature` header. */
+export interface SignatureCandidate {
+  t: number;
+  v1: Buffer;
+}
+
+export type VerifyResult =
+  | { ok: true; timestamp: number }
+  | { ok: false; reason: 'missing' | 'malformed' | 'mismatch' | 'stale' };
+
+const MAX_HEADER = 4096;
+const MAX_SETS = 8;
+const HEX_SHA256 = /^[0-9a-fA-F]{64}$/;
+const DIGITS = /^\d{1,15}$/;
+
+/**
+ * Parses `t=<unix>,v1=<hex>` sets separated by spaces (two during a secret rotation). A set
+ * without exactly one `t` and at least one well-formed `v1` is ignored; nothing throws.
+ */
+export function parseSignatureHeader(header: string | undefined): SignatureCandidate[] {
+  if (typeof header !== 'string' || header.length === 0 || header.length > MAX_HEADER) return [];
+  const out: SignatureCandidate[] = [];
+  for (const set of header.trim().split(/\s+/).slice(0, MAX_SETS)) {
+    let t: number | null = null;
+    let tCount = 0;
+    const v1s: Buffer[] = [];
+    for (const part of set.split(',')) {
+      const eq = part.indexOf('=');
+      if (eq <= 0) continue;
+      const key = part.slice(0, eq).trim();
+      const value = part.slice(eq + 1).trim();
+      if (key === 't') {
+        tCount++;
+        t = DIGITS.test(value) ? Number(value) : null;
+      } else if (key === 'v1' && HEX_SHA256.test(value)) {
+        v1s.push(Buffer.from(value, 'hex'));
+      }
+    }
+    if (tCount !== 1 || t === null) continue;
+    for (const v1 of v1s) out.push({ t, v1 });
+  }
+  return out;
+}
+
+/**
+ * Checks `Persona-Signature` over the exact raw body: HMAC-SHA256(secret, "<t>.<body>"),
+ * every configured secret against every candidate, compared in constant time. With a
+ * tolerance above 0, the matching candidate's `t` must lie within it of `nowSeconds`, in
+ * either direction.
+ */
+export function verifyPersonaSignature(
+  rawBody: Buffer,
+  header: string | undefined,
+  secrets: readonly string[],
+  { nowSeconds, toleranceSeconds }: { nowSeconds: number; toleranceSeconds: number },
+): VerifyResult {
+  if (header === undefined || header.trim() === '') return { ok: false, reason: 'missing' };
+  const candidates = parseSignatureHeader(header);
+  if (candidates.length === 0) return { ok: false, reason: 'malformed' };
+  let stale = false;
+  for (const { t, v1 } of candidates) {
+    for (const secret of secrets) {
+      const expected = createHmac('sha256', secret).update(`${t}.`).update(rawBody).digest();
+      if (expected.length === v1.length && timingSafeEqual(expected, v1)) {
+        if (toleranceSeconds > 0 && Math.abs(nowSeconds - t) > toleranceSeconds) {
+          stale = true;
+          continue;
+        }
+        return { ok: true, timestamp: t };
+      }
+    }
+  }
+  return { ok: false, reason: stale ? 'stale' : 'mismatch' };
+}
