@@ -4,11 +4,14 @@ import { GatewayEnv } from '@pp/api-gateway/config';
 import { PersonaSimulator, type SimulatorOptions } from '@pp/persona-sim';
 import { catalog, createLogger, parseConfig } from '@pp/shared';
 import { deletePrefix, LogCapture, REDIS_URL, uniquePrefix } from '@pp/testing';
+import { startReceiver, type RunningReceiver } from '@pp/webhook-receiver/server';
+import { ReceiverEnv } from '@pp/webhook-receiver/config';
 import { startWorkers, type RunningWorkers } from '@pp/workers/app';
 import { WorkersEnv } from '@pp/workers/config';
 
 export const GATEWAY_TOKEN = 'e2e-gateway-token';
 export const PERSONA_KEY = 'persona_sandbox_e2e_key';
+export const WEBHOOK_SECRET = 'wbhsec_e2e_secret';
 
 export interface PipelineOptions {
   sim?: Partial<SimulatorOptions>;
@@ -16,12 +19,17 @@ export interface PipelineOptions {
   workers?: Record<string, string> | false;
   gatewayToken?: string;
   personaKey?: string;
+  /** Extra receiver env. */
+  receiver?: Record<string, string>;
+  /** Simulator webhooks go to the receiver unless this is false. */
+  webhooks?: boolean;
 }
 
 export interface Pipeline {
   prefix: string;
   sim: PersonaSimulator;
   gateway: RunningGateway;
+  receiver: RunningReceiver;
   workers: RunningWorkers | null;
   /** Every line the in-process services logged. */
   logs: LogCapture;
@@ -45,6 +53,26 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
     ...options.sim,
   });
   await sim.listen();
+  const receiver = await startReceiver(
+    parseConfig(ReceiverEnv, {
+      REDIS_URL,
+      QUEUE_PREFIX: prefix,
+      WEBHOOK_RECEIVER_PORT: '0',
+      PERSONA_WEBHOOK_SECRETS: WEBHOOK_SECRET,
+      ...options.receiver,
+    }),
+    {
+      logger: createLogger({ service: 'webhook-receiver', level: 'debug', destination: logs }),
+      host: '127.0.0.1',
+    },
+  );
+  if (options.webhooks !== false && !options.sim?.webhook) {
+    sim.webhooks.configure({
+      url: `${receiver.url}/webhooks/persona`,
+      secrets: [WEBHOOK_SECRET],
+      retryDelaysMs: [200, 400, 800],
+    });
+  }
 
   const gateway = await startGateway(
     parseConfig(GatewayEnv, {
@@ -92,6 +120,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
     prefix,
     sim,
     gateway,
+    receiver,
     workers,
     logs,
     workerEnv,
@@ -131,6 +160,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
     close: async () => {
       await events.close();
       await workers?.close();
+      await receiver.close();
       await gateway.close();
       await sim.close();
       await deletePrefix(REDIS_URL, prefix);

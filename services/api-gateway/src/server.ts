@@ -1,14 +1,15 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
-import type { Logger } from '@pp/shared';
 import {
   catalog,
   createRedis,
+  EventStateStore,
   pingRedis,
   RequestStore,
   waitForReady,
   withTimeout,
+  type Logger,
 } from '@pp/shared';
 import { buildApp } from './app.ts';
 import type { GatewayConfig } from './config.ts';
@@ -37,6 +38,7 @@ export async function startGateway(
   const spec = catalog.transactionCreate;
   const queue = new Queue(spec.name, { connection: redis, prefix: config.QUEUE_PREFIX });
   queue.on('error', (err) => logger.warn({ err }, 'queue error'));
+  const state = new EventStateStore(redis, { prefix: config.QUEUE_PREFIX });
   const store = new RequestStore(redis, {
     prefix: config.QUEUE_PREFIX,
     idempotencyTtlSeconds: config.GATEWAY_IDEMPOTENCY_TTL_SECONDS,
@@ -47,6 +49,7 @@ export async function startGateway(
     apiKeys: config.GATEWAY_API_KEYS,
     maxBodyBytes: config.GATEWAY_MAX_BODY_BYTES,
     store,
+    state,
     isAvailable: () => redis.status === 'ready',
     withDeadline: (work) =>
       withTimeout(work, config.GATEWAY_REDIS_TIMEOUT_MS, 'redis deadline exceeded'),

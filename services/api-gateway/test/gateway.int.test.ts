@@ -113,6 +113,9 @@ describe('api gateway over HTTP against real Redis', () => {
         persona_status: null,
         created_at: expect.any(String),
         updated_at: expect.any(String),
+        verifications: [],
+        reports: [],
+        events: [],
       });
     });
 

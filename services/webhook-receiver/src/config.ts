@@ -1,12 +1,22 @@
 import { z } from 'zod';
-import { baseEnv, csv, port } from '@pp/shared';
+import { baseEnv, csv, nonNegativeInt, port, positiveInt } from '@pp/shared';
 
 export const ReceiverEnv = z.object({
   ...baseEnv,
   /** Port Persona delivers webhooks to. */
   WEBHOOK_RECEIVER_PORT: port(3001),
-  /** Webhook signing secrets, comma-separated (two during a rotation). */
+  /** Webhook signing secrets (wbhsec_…), comma-separated; several during a rotation. */
   PERSONA_WEBHOOK_SECRETS: csv('secret'),
+  /** Largest accepted |now - t| of a signature, in seconds; 0 turns the check off (Persona documents none). */
+  PERSONA_WEBHOOK_TOLERANCE_SECONDS: nonNegativeInt(300),
+  /** How long an event id is remembered as processed (Persona retries for about two days). */
+  PERSONA_EVENT_DEDUPE_TTL_SECONDS: positiveInt(7 * 24 * 3600),
+  /** Largest accepted webhook body, in bytes. */
+  WEBHOOK_MAX_BODY_BYTES: positiveInt(1024 * 1024),
+  /** How long a delivery's claim on an event id lives if its receiver dies before enqueuing. */
+  WEBHOOK_CLAIM_TTL_MS: positiveInt(10_000),
+  /** Deadline for the Redis work behind one delivery (Persona waits 5 s). */
+  WEBHOOK_REDIS_TIMEOUT_MS: positiveInt(2000),
 });
 
 export type ReceiverConfig = z.output<typeof ReceiverEnv>;

@@ -1,27 +1,26 @@
-import type { AddressInfo } from 'node:net';
-import { createLogger, createRedis, loadConfigOrExit, pingRedis } from '@pp/shared';
-import { buildApp } from './app.ts';
+import { createLogger, loadConfigOrExit } from '@pp/shared';
 import { ReceiverEnv } from './config.ts';
+import { startReceiver } from './server.ts';
 
 const config = loadConfigOrExit('webhook-receiver', ReceiverEnv);
 const logger = createLogger({ service: 'webhook-receiver', level: config.LOG_LEVEL });
-const redis = createRedis({
-  url: config.REDIS_URL,
-  role: 'producer',
-  name: 'webhook-receiver',
-  logger,
-});
 
-const app = buildApp({ checkReady: () => pingRedis(redis, 1000) });
-const server = app.listen(config.WEBHOOK_RECEIVER_PORT, () => {
-  logger.info({ port: (server.address() as AddressInfo).port }, 'webhook receiver listening');
-});
+const receiver = await startReceiver(config, { logger });
 
+let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
-    server.close(() => {
-      redis.disconnect();
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const deadline = setTimeout(() => process.exit(1), 10_000);
+    deadline.unref();
+    void receiver.close().then(() => {
+      logger.flush();
       process.exit(0);
     });
   });
 }
+process.on('unhandledRejection', (err) => {
+  logger.error({ err }, 'unhandled rejection');
+});

@@ -1,15 +1,25 @@
-import { Queue, Worker, type WorkerOptions } from 'bullmq';
+import { Job, Queue, Worker, type Processor, type WorkerOptions } from 'bullmq';
 import {
+  actionJobOptions,
+  actionPayload,
   cappedFullJitter,
   catalog,
   createRedis,
+  EventGate,
+  EventStateStore,
   PERSONA_BACKOFF,
   PersonaClient,
   PersonaRateLimiter,
   RequestStore,
+  type EventSummary,
   type Logger,
 } from '@pp/shared';
 import type { WorkersConfig } from './config.ts';
+import { personaEventProcessor } from './processors/persona-event.processor.ts';
+import {
+  personaLookupProcessor,
+  reconcileSweepProcessor,
+} from './processors/reconcile.processor.ts';
 import { transactionCreateProcessor } from './processors/transaction-create.processor.ts';
 
 export interface RunningWorkers {
@@ -19,9 +29,12 @@ export interface RunningWorkers {
   close: () => Promise<void>;
 }
 
+/** Claim ttl of the event gate when reconciliation feeds events in. */
+const GATE_CLAIM_TTL_MS = 10_000;
+
 /**
- * Builds every worker of this process from config. Each queue gets its processor, its
- * concurrency and its lock settings here; shutdown closes them in reverse order.
+ * Builds every worker of this process from config: the registry of queues, their
+ * processors, concurrency and locks. Shutdown closes them in reverse order.
  */
 export async function startWorkers(
   config: WorkersConfig,
@@ -50,6 +63,26 @@ export async function startWorkers(
     logger: logger.child({ component: 'persona-client' }),
   });
   const store = new RequestStore(connection, { prefix });
+  const state = new EventStateStore(connection, {
+    prefix,
+    dedupeTtlSeconds: config.PERSONA_EVENT_DEDUPE_TTL_SECONDS,
+  });
+  const gate = new EventGate(connection, {
+    prefix,
+    claimTtlMs: GATE_CLAIM_TTL_MS,
+    dedupeTtlSeconds: config.PERSONA_EVENT_DEDUPE_TTL_SECONDS,
+  });
+
+  const queues = new Map<string, Queue>();
+  const queue = (name: string): Queue => {
+    let q = queues.get(name);
+    if (!q) {
+      q = new Queue(name, { connection, prefix });
+      q.on('error', (err) => logger.warn({ err, queue: name }, 'queue error'));
+      queues.set(name, q);
+    }
+    return q;
+  };
 
   const common: WorkerOptions = {
     connection,
@@ -69,52 +102,135 @@ export async function startWorkers(
           : 1000,
     },
   };
-
-  const createSpec = catalog.transactionCreate;
-  const createQueue = new Queue(createSpec.name, { connection, prefix });
-  // One job leaves the queue per tick, fleet-wide, so that a queue resuming after a
-  // budget pause releases one job, not one per worker slot; ticks are well under a
-  // Persona slot, so the budget, not this, sets the pace.
-  const tickMs = Math.max(
-    5,
-    Math.floor(
-      (config.PERSONA_RATE_LIMIT_WINDOW_MS + config.PERSONA_RATE_LIMIT_MARGIN_MS) /
-        config.PERSONA_RATE_LIMIT_PER_MINUTE /
-        4,
+  // Queues whose jobs call Persona release one job per tick, fleet-wide, so that a queue
+  // resuming after a budget pause releases one job, not one per worker slot. Ticks are
+  // well under a Persona slot: the budget, not this, sets the pace.
+  const personaTick = {
+    max: 1,
+    duration: Math.max(
+      5,
+      Math.floor(
+        (config.PERSONA_RATE_LIMIT_WINDOW_MS + config.PERSONA_RATE_LIMIT_MARGIN_MS) /
+          config.PERSONA_RATE_LIMIT_PER_MINUTE /
+          4,
+      ),
     ),
-  );
-  const createWorker = new Worker(
-    createSpec.name,
-    transactionCreateProcessor({
-      logger: logger.child({ queue: createSpec.name }),
-      store,
-      persona,
-      queue: createQueue,
-      reconcileAfter: config.PERSONA_RECONCILE_AFTER_5XX,
-    }),
-    { ...common, concurrency: config.WORKER_CONCURRENCY, limiter: { max: 1, duration: tickMs } },
+  };
+
+  /** Feeds an event into the webhook path: the gate, then the events queue. */
+  const ingest = async (summary: EventSummary) => {
+    const claim = await gate.claim(summary.eventId);
+    if (claim.result !== 'claimed') return;
+    const spec = catalog.personaEvents;
+    await queue(spec.name).add('event', spec.payload.parse(summary), {
+      ...spec.jobOptions,
+      jobId: summary.eventId,
+    });
+    await gate.confirm(summary.eventId, claim.nonce);
+  };
+
+  /** Events that waited for this transaction's link go now instead of at their next look. */
+  const onLinked = async (personaTransactionId: string) => {
+    for (const eventId of await state.takePending(personaTransactionId)) {
+      const job = await Job.fromId(queue(catalog.personaEvents.name), eventId);
+      if (job && (await job.isDelayed())) await job.promote().catch(() => undefined);
+    }
+  };
+
+  const registry: { name: string; processor: Processor; options: Partial<WorkerOptions> }[] = [
+    {
+      name: catalog.transactionCreate.name,
+      processor: transactionCreateProcessor({
+        logger: logger.child({ queue: catalog.transactionCreate.name }),
+        store,
+        persona,
+        queue: queue(catalog.transactionCreate.name),
+        reconcileAfter: config.PERSONA_RECONCILE_AFTER_5XX,
+        onLinked,
+      }),
+      options: { concurrency: config.WORKER_CONCURRENCY, limiter: personaTick },
+    },
+    {
+      name: catalog.personaEvents.name,
+      processor: personaEventProcessor({
+        logger: logger.child({ queue: catalog.personaEvents.name }),
+        store,
+        state,
+        rules: config.routingRules,
+        decisionStatuses: new Set(config.DECISION_STATUSES),
+        linkTimeoutMs: config.EVENT_LINK_TIMEOUT_MS,
+        fanOut: async (name, eventId, payload) => {
+          await queue(name).add('action', actionPayload.parse(payload), {
+            ...actionJobOptions,
+            jobId: eventId,
+          });
+        },
+      }),
+      options: { concurrency: config.EVENT_CONCURRENCY },
+    },
+    {
+      name: catalog.reconcileSweep.name,
+      processor: reconcileSweepProcessor({
+        logger: logger.child({ queue: catalog.reconcileSweep.name }),
+        store,
+        state,
+        afterMs: config.RECONCILE_AFTER_MS,
+        batch: 200,
+        enqueueLookup: async (requestId, transactionId) => {
+          const spec = catalog.personaLookup;
+          await queue(spec.name).add('lookup', spec.payload.parse({ requestId, transactionId }), {
+            ...spec.jobOptions,
+            jobId: `lookup-${requestId}`,
+          });
+        },
+      }),
+      options: { concurrency: 1 },
+    },
+    {
+      name: catalog.personaLookup.name,
+      processor: personaLookupProcessor({
+        logger: logger.child({ queue: catalog.personaLookup.name }),
+        store,
+        state,
+        persona,
+        ingest,
+        queue: queue(catalog.personaLookup.name),
+      }),
+      options: { concurrency: 2, limiter: personaTick },
+    },
+  ];
+
+  const workers = registry.map(({ name, processor, options }) => {
+    const worker = new Worker(name, processor, { ...common, ...options });
+    worker.on('error', (err) => logger.warn({ err, queue: name }, 'worker error'));
+    return worker;
+  });
+
+  const createWorker = workers[0]!;
+  createWorker.on('failed', (job, err) => {
+    if (!job) return;
+    void job
+      .isFailed()
+      .then(async (final) => {
+        if (!final) return;
+        // Only reached when BullMQ gave up outside the processor (e.g. stalled too often).
+        const { id } = catalog.transactionCreate.payload.parse(job.data);
+        await store.markFailed(id, {
+          code: 'processing_failed',
+          message: 'the job failed in the worker',
+        });
+        logger.error({ requestId: id, err }, 'job failed for good');
+      })
+      .catch((e: unknown) => logger.warn({ err: e }, 'could not record a failed job'));
+  });
+
+  // Any number of processes may upsert the same scheduler: one sweep per interval.
+  await queue(catalog.reconcileSweep.name).upsertJobScheduler(
+    'reconcile-sweep',
+    { every: config.RECONCILE_INTERVAL_MS },
+    { name: 'sweep', data: {}, opts: catalog.reconcileSweep.jobOptions },
   );
 
-  const workers = [createWorker];
-  for (const worker of workers) {
-    worker.on('error', (err) => logger.warn({ err, queue: worker.name }, 'worker error'));
-    worker.on('failed', (job, err) => {
-      if (!job) return;
-      void job
-        .isFailed()
-        .then(async (final) => {
-          if (!final) return;
-          // Only reached when BullMQ gave up outside the processor (e.g. stalled too often).
-          const { id } = createSpec.payload.parse(job.data);
-          await store.markFailed(id, {
-            code: 'processing_failed',
-            message: 'the job failed in the worker',
-          });
-          logger.error({ requestId: id, err }, 'job failed for good');
-        })
-        .catch((e: unknown) => logger.warn({ err: e }, 'could not record a failed job'));
-    });
-  }
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   logger.info(
     {
@@ -134,7 +250,7 @@ export async function startWorkers(
         setTimeout(resolve, config.WORKER_SHUTDOWN_TIMEOUT_MS).unref(),
       );
       await Promise.race([Promise.all([...workers].reverse().map((w) => w.close())), deadline]);
-      await createQueue.close();
+      await Promise.all([...queues.values()].map((q) => q.close()));
       connection.disconnect();
     },
   };

@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { baseEnv, nonNegativeInt, personaBaseUrl, positiveInt } from '@pp/shared';
+import { baseEnv, csv, nonNegativeInt, personaBaseUrl, positiveInt } from '@pp/shared';
+import { DEFAULT_ROUTING_RULES, RoutingRules } from './domain/routing.ts';
 
 export const WorkersEnv = z
   .object({
@@ -37,6 +39,55 @@ export const WorkersEnv = z
     WORKER_STALLED_INTERVAL_MS: positiveInt(30_000),
     /** Time active jobs get to finish on SIGTERM before the process exits anyway. */
     WORKER_SHUTDOWN_TIMEOUT_MS: positiveInt(20_000),
+    /** Event jobs one process runs at once. */
+    EVENT_CONCURRENCY: positiveInt(16),
+    /** How long a processed event id is remembered (Persona retries for about two days). */
+    PERSONA_EVENT_DEDUPE_TTL_SECONDS: positiveInt(7 * 24 * 3600),
+    /** How long an event may wait for its transaction to be linked to one of our requests. */
+    EVENT_LINK_TIMEOUT_MS: positiveInt(12 * 3600 * 1000),
+    /** Routing rules as JSON (see README); the defaults route transaction decisions. */
+    ROUTING_RULES: z.string().optional(),
+    /** The same, from a JSON file. */
+    ROUTING_RULES_FILE: z.string().optional(),
+    /** Transaction statuses that count as a decision: reconciliation stops asking after one. */
+    DECISION_STATUSES: csv('status').default([
+      'approved',
+      'declined',
+      'needs_review',
+      'needs review',
+      'errored',
+    ]),
+    /** How often the reconciliation sweep runs. */
+    RECONCILE_INTERVAL_MS: positiveInt(60_000),
+    /** How long a submitted transaction may go without a decision before we ask Persona. */
+    RECONCILE_AFTER_MS: positiveInt(15 * 60 * 1000),
+  })
+  .transform((env, ctx) => {
+    const source = env.ROUTING_RULES_FILE ? 'ROUTING_RULES_FILE' : 'ROUTING_RULES';
+    let raw: unknown = DEFAULT_ROUTING_RULES;
+    try {
+      if (env.ROUTING_RULES_FILE) raw = JSON.parse(readFileSync(env.ROUTING_RULES_FILE, 'utf8'));
+      else if (env.ROUTING_RULES) raw = JSON.parse(env.ROUTING_RULES);
+    } catch (err) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [source],
+        message: `is not readable JSON (${(err as Error).message})`,
+      });
+      return z.NEVER;
+    }
+    const rules = RoutingRules.safeParse(raw);
+    if (!rules.success) {
+      for (const issue of rules.error.issues) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [source],
+          message: `rule ${issue.path.join('.') || '(root)'}: ${issue.message}`,
+        });
+      }
+      return z.NEVER;
+    }
+    return { ...env, routingRules: rules.data };
   })
   .superRefine((env, ctx) => {
     if (env.WORKER_LOCK_DURATION_MS <= env.PERSONA_TIMEOUT_MS) {

@@ -1,7 +1,8 @@
 import got, { RequestError } from 'got';
 import type { Logger } from 'pino';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { TransactionInput } from '../requests/request-store.ts';
+import { eventResource, type EventResource } from '../webhooks/envelope.ts';
 import { classifyResponse, numericHeader } from './classify.ts';
 import type { CallClass, PersonaRateLimiter } from './rate-limit/persona-rate-limiter.ts';
 import {
@@ -50,6 +51,11 @@ export interface CallOptions {
 
 /** The product whose creation quota `POST /transactions` spends. */
 export const TRANSACTION_PRODUCT = 'transaction';
+
+export interface EventPage {
+  data: EventResource[];
+  nextCursor: string | null;
+}
 
 export interface TransactionPage {
   data: TransactionResource[];
@@ -118,6 +124,33 @@ export class PersonaClient {
       {},
       (body) => transactionList.safeParse(body),
       (doc) => ({ data: doc.data, nextCursor: nextCursor(doc.links?.next) }),
+    );
+  }
+
+  /** `GET /events`, newest first, filtered by the objects they are about. */
+  listEvents(
+    filter: { objectIds: string[] },
+    page: { after?: string; size?: number },
+    options: CallOptions,
+  ): Promise<CallResult<EventPage>> {
+    const query = new URLSearchParams();
+    query.set('filter[object-id]', filter.objectIds.join(','));
+    if (page.after) query.set('page[after]', page.after);
+    query.set('page[size]', String(page.size ?? 100));
+    return this.#call(
+      'GET',
+      `/events?${query.toString()}`,
+      options,
+      {},
+      (body) => eventList.safeParse(body),
+      (doc) => ({
+        // One odd event must not hide the others: keep those we can read.
+        data: doc.data.flatMap((e) => {
+          const parsed = eventResource.safeParse(e);
+          return parsed.success ? [parsed.data] : [];
+        }),
+        nextCursor: nextCursor(doc.links?.next),
+      }),
     );
   }
 
@@ -226,6 +259,11 @@ export class PersonaClient {
     }
   }
 }
+
+const eventList = z.looseObject({
+  data: z.array(z.unknown()),
+  links: z.looseObject({ next: z.string().nullish() }).nullish(),
+});
 
 const firstHeader = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
 

@@ -1,8 +1,17 @@
-import type { Logger } from '@pp/shared';
-import type { RequestStatus, RequestStore, TransactionInput, TransactionRequest } from '@pp/shared';
+import type {
+  EventStateStore,
+  HistoryEntry,
+  LinkedObject,
+  Logger,
+  RequestStatus,
+  RequestStore,
+  TransactionInput,
+  TransactionRequest,
+} from '@pp/shared';
 
 export interface TransactionsDeps {
   store: RequestStore;
+  state: EventStateStore;
   /** Puts the request's job on the creation queue; a no-op when the job already exists. */
   enqueue: (id: string, correlationId: string) => Promise<void>;
   /** False while Redis is away: fail at once rather than queue work behind a dead link. */
@@ -54,18 +63,28 @@ export async function acceptTransaction(
   }
 }
 
+export interface TransactionView {
+  request: TransactionRequest;
+  objects: LinkedObject[];
+  history: HistoryEntry[];
+}
+
 export async function findTransaction(
   deps: TransactionsDeps,
   id: string,
 ): Promise<
-  | { outcome: 'found'; request: TransactionRequest }
+  | { outcome: 'found'; view: TransactionView }
   | { outcome: 'not_found' }
   | { outcome: 'unavailable' }
 > {
   if (!deps.isAvailable()) return { outcome: 'unavailable' };
   try {
-    const request = await deps.withDeadline(deps.store.get(id));
-    return request ? { outcome: 'found', request } : { outcome: 'not_found' };
+    const [request, objects, history] = await deps.withDeadline(
+      Promise.all([deps.store.get(id), deps.state.objects(id), deps.state.history(id)]),
+    );
+    return request
+      ? { outcome: 'found', view: { request, objects, history } }
+      : { outcome: 'not_found' };
   } catch {
     return { outcome: 'unavailable' };
   }

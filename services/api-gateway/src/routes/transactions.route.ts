@@ -1,10 +1,11 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import type { TransactionRequest } from '@pp/shared';
+import type { LinkedObject } from '@pp/shared';
 import {
   acceptTransaction,
   findTransaction,
   type TransactionsDeps,
+  type TransactionView,
 } from '../domain/transactions.ts';
 import { sendError } from '../middleware/errors.ts';
 import { locals } from '../middleware/request-context.ts';
@@ -109,7 +110,7 @@ export function transactionsRouter(deps: TransactionsDeps): Router {
     const found = await findTransaction(deps, id);
     switch (found.outcome) {
       case 'found':
-        res.json(present(found.request));
+        res.json(present(found.view));
         return;
       case 'not_found':
         sendError(res, 404, 'not_found', `no transaction request ${id}`);
@@ -124,7 +125,13 @@ export function transactionsRouter(deps: TransactionsDeps): Router {
   return router;
 }
 
-export function present(r: TransactionRequest) {
+export function present({ request: r, objects, history }: TransactionView) {
+  const view = (o: LinkedObject) => ({
+    id: o.id,
+    type: o.type,
+    status: o.status,
+    updated_at: o.occurred_at,
+  });
   return {
     id: r.id,
     status: r.status,
@@ -133,5 +140,15 @@ export function present(r: TransactionRequest) {
     ...(r.error ? { error: r.error } : {}),
     created_at: r.createdAt,
     updated_at: r.updatedAt,
+    verifications: objects.filter((o) => o.type.startsWith('verification')).map(view),
+    reports: objects.filter((o) => o.type.startsWith('report')).map(view),
+    events: history.map((e) => ({
+      event_id: e.event_id,
+      name: e.name,
+      status: e.status || null,
+      object_id: e.object_id || null,
+      occurred_at: e.occurred_at,
+      applied: e.applied,
+    })),
   };
 }

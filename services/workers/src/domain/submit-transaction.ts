@@ -13,6 +13,8 @@ export interface SubmitDeps {
   persona: PersonaClient;
   /** Consecutive 5xx under one Idempotency-Key before we look for the transaction ourselves. */
   reconcileAfter: number;
+  /** Called once a Persona transaction is linked to its request: events waiting for it can go. */
+  onLinked: (personaTransactionId: string) => Promise<void>;
 }
 
 /** What the processor does next. `wait` never spends an attempt; `retry` does. */
@@ -107,6 +109,7 @@ export async function submitTransaction(
         },
         'transaction created at Persona',
       );
+      if (settled === 'settled') await deps.onLinked(res.data.id);
       return { kind: 'done', result: 'submitted' };
     }
     case 'throttled':
@@ -236,6 +239,7 @@ async function findCreatedTransaction(
         status: txn.attributes.status ?? null,
       });
       if (settled === 'conflict') continue;
+      if (settled === 'settled') await deps.onLinked(txn.id);
       return { kind: 'found', id: txn.id };
     }
     if (!res.data.nextCursor) return { kind: 'none' };

@@ -1,0 +1,87 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Queue } from 'bullmq';
+import {
+  catalog,
+  createRedis,
+  EventGate,
+  pingRedis,
+  waitForReady,
+  withTimeout,
+  type Logger,
+} from '@pp/shared';
+import { buildApp } from './app.ts';
+import type { ReceiverConfig } from './config.ts';
+
+export interface RunningReceiver {
+  url: string;
+  port: number;
+  close: () => Promise<void>;
+}
+
+export async function startReceiver(
+  config: ReceiverConfig,
+  { logger, host = '0.0.0.0' }: { logger: Logger; host?: string },
+): Promise<RunningReceiver> {
+  const redis = createRedis({
+    url: config.REDIS_URL,
+    role: 'producer',
+    name: 'webhook-receiver',
+    logger,
+    commandTimeoutMs: config.WEBHOOK_REDIS_TIMEOUT_MS,
+  });
+  if (!(await waitForReady(redis, 5000))) {
+    logger.warn('redis is not reachable yet; answering 503 until it is');
+  }
+  const spec = catalog.personaEvents;
+  const queue = new Queue(spec.name, { connection: redis, prefix: config.QUEUE_PREFIX });
+  queue.on('error', (err) => logger.warn({ err }, 'queue error'));
+  const gate = new EventGate(redis, {
+    prefix: config.QUEUE_PREFIX,
+    claimTtlMs: config.WEBHOOK_CLAIM_TTL_MS,
+    dedupeTtlSeconds: config.PERSONA_EVENT_DEDUPE_TTL_SECONDS,
+  });
+
+  const app = buildApp({
+    logger,
+    maxBodyBytes: config.WEBHOOK_MAX_BODY_BYTES,
+    secrets: config.PERSONA_WEBHOOK_SECRETS,
+    toleranceSeconds: config.PERSONA_WEBHOOK_TOLERANCE_SECONDS,
+    nowSeconds: () => Math.floor(Date.now() / 1000),
+    gate,
+    isAvailable: () => redis.status === 'ready',
+    withDeadline: (work) =>
+      withTimeout(work, config.WEBHOOK_REDIS_TIMEOUT_MS, 'redis deadline exceeded'),
+    enqueue: async (summary) => {
+      await queue.add('event', spec.payload.parse(summary), {
+        ...spec.jobOptions,
+        jobId: summary.eventId,
+      });
+    },
+    checkReady: () => pingRedis(redis, 1000),
+  });
+
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(config.WEBHOOK_RECEIVER_PORT, host, (err?: Error) =>
+      err ? reject(err) : resolve(s),
+    );
+  });
+  // Persona waits 5 s; slow senders are cut off well before they can pile up.
+  server.headersTimeout = 5000;
+  server.requestTimeout = 10_000;
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  logger.info({ url }, 'webhook receiver listening');
+  return {
+    url,
+    port,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await queue.close();
+      redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,142 @@
+import type {
+  ActionPayload,
+  EventStateStore,
+  EventSummary,
+  FanOutPlan,
+  Logger,
+  RequestStore,
+} from '@pp/shared';
+import { isKnownEvent, objectKind, routeEvent, type RoutingRule } from './routing.ts';
+
+export interface ApplyEventDeps {
+  store: RequestStore;
+  state: EventStateStore;
+  rules: readonly RoutingRule[];
+  /** Transaction statuses that end the wait for a decision (reconciliation stops asking). */
+  decisionStatuses: ReadonlySet<string>;
+  /** Puts one business job on a queue, with the event id as job id (a no-op if it exists). */
+  fanOut: (queue: string, eventId: string, payload: ActionPayload) => Promise<void>;
+  /** How long an event may wait for its transaction to be linked to one of our requests. */
+  linkTimeoutMs: number;
+}
+
+export type ApplyOutcome =
+  | {
+      kind: 'done';
+      result: 'applied' | 'stale' | 'duplicate' | 'recorded' | 'unmatched';
+      fannedOut: string[];
+    }
+  /** The transaction is not linked to a request yet (its create response is being retried). */
+  | { kind: 'wait_for_link'; transactionId: string };
+
+/**
+ * Processes one Persona event once: links it to our request, records the newest state
+ * (an older event never wins), and fans a status change out to business-action queues
+ * exactly once per (event, queue), finishing a fan-out an earlier run began.
+ */
+export async function applyEvent(
+  deps: ApplyEventDeps,
+  summary: EventSummary,
+  ctx: { waitedMs: number; log: Logger },
+): Promise<ApplyOutcome> {
+  const { store, state } = deps;
+  const { eventId } = summary;
+  if (await state.isProcessed(eventId)) return { kind: 'done', result: 'duplicate', fannedOut: [] };
+
+  const known = isKnownEvent(summary.name);
+  const transactionId =
+    summary.transactionId ??
+    (summary.object ? await state.transactionForObject(summary.object.id) : null);
+  if (!transactionId) {
+    await state.recordUnrouted(summary, known ? 'no_transaction' : 'unknown_event');
+    await state.markProcessed(eventId);
+    ctx.log.info({ known }, 'event recorded; it names no transaction');
+    return { kind: 'done', result: 'recorded', fannedOut: [] };
+  }
+
+  const requestId = await store.requestIdFor(transactionId);
+  if (!requestId) {
+    if (ctx.waitedMs < deps.linkTimeoutMs) {
+      await state.addPending(transactionId, eventId);
+      return { kind: 'wait_for_link', transactionId };
+    }
+    await state.recordUnrouted(summary, 'not_ours');
+    await state.markProcessed(eventId);
+    ctx.log.info(
+      { personaTransactionId: transactionId },
+      'event for a transaction no request of ours created',
+    );
+    return { kind: 'done', result: 'unmatched', fannedOut: [] };
+  }
+  const request = await store.get(requestId);
+  const log = ctx.log.child({ requestId, correlationId: request?.correlationId });
+
+  if (summary.object?.type === 'transaction')
+    await state.linkObjects(transactionId, summary.related);
+
+  const kind = objectKind(summary.object?.type);
+  const status = known && kind ? summary.status : null;
+  const queues = status ? routeEvent(deps.rules, summary) : [];
+  const plan: FanOutPlan | null =
+    status && queues.length > 0
+      ? {
+          queues,
+          payload: {
+            id: requestId,
+            persona_transaction_id: transactionId,
+            persona_status: status,
+            reference_id: request?.referenceId ?? summary.referenceId,
+            event_id: eventId,
+            event_name: summary.name,
+            occurred_at: summary.createdAt,
+            object_type: summary.object?.type ?? 'transaction',
+            object_id: summary.object?.id ?? transactionId,
+            correlation_id: request?.correlationId ?? '',
+          } satisfies ActionPayload,
+        }
+      : null;
+  const applied = await state.apply(
+    requestId,
+    { ...summary, status },
+    {
+      plan,
+      decision: kind === 'transaction' && status !== null && deps.decisionStatuses.has(status),
+    },
+  );
+
+  // Fan out from the stored plan: this run's, or the one a crashed run left half done.
+  const fannedOut: string[] = [];
+  const stored = await state.plan(eventId);
+  if (stored) {
+    const sent = await state.sentQueues(eventId);
+    for (const queue of stored.queues) {
+      if (sent.has(queue)) continue;
+      await deps.fanOut(queue, eventId, stored.payload as ActionPayload);
+      await state.markSent(eventId, queue);
+      fannedOut.push(queue);
+    }
+  }
+  await state.markProcessed(eventId);
+
+  log.info(
+    {
+      eventId,
+      eventName: summary.name,
+      status,
+      previous: applied.previous,
+      applied: applied.applied,
+      fannedOut,
+      source: summary.source,
+    },
+    applied.applied
+      ? 'event applied'
+      : known
+        ? 'event older than the state; recorded'
+        : 'event recorded, not routed',
+  );
+  return {
+    kind: 'done',
+    result: applied.applied ? 'applied' : known ? 'stale' : 'recorded',
+    fannedOut,
+  };
+}

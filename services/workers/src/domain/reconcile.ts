@@ -1,0 +1,138 @@
+import {
+  summarizeEvent,
+  type EventStateStore,
+  type EventSummary,
+  type Logger,
+  type PersonaClient,
+  type RequestStore,
+} from '@pp/shared';
+
+export interface SweepDeps {
+  store: RequestStore;
+  state: EventStateStore;
+  /** How long a submitted request may wait for a decision before we ask Persona. */
+  afterMs: number;
+  /** Queues one background lookup of a request (a no-op while one is queued). */
+  enqueueLookup: (requestId: string, transactionId: string) => Promise<void>;
+  batch: number;
+}
+
+/**
+ * The periodic sweep: requests submitted longer than `afterMs` ago with no decision yet
+ * get a background lookup, and are not looked at again for another `afterMs`.
+ */
+export async function sweepAwaiting(deps: SweepDeps, now: number, log: Logger): Promise<number> {
+  const due = await deps.state.dueAwaiting(now - deps.afterMs, deps.batch);
+  let queued = 0;
+  for (const requestId of due) {
+    const request = await deps.store.get(requestId);
+    if (!request || request.status !== 'submitted' || !request.personaTransactionId) {
+      await deps.state.dropAwaiting(requestId);
+      continue;
+    }
+    await deps.enqueueLookup(requestId, request.personaTransactionId);
+    await deps.state.deferAwaiting(requestId, now);
+    queued++;
+  }
+  if (queued > 0)
+    log.info({ queued }, 'reconciliation: asking Persona about requests without a decision');
+  return queued;
+}
+
+export interface LookupDeps {
+  store: RequestStore;
+  state: EventStateStore;
+  persona: PersonaClient;
+  /** Feeds one event into the same path a webhook takes (dedupe, state, fan-out). */
+  ingest: (summary: EventSummary) => Promise<void>;
+}
+
+export type LookupOutcome =
+  | { kind: 'done'; result: 'unchanged' | 'ingested' | 'gone'; events: number }
+  /** The transaction was read and differs: its events come next (saved so a parked job resumes there). */
+  | { kind: 'events_next'; objectIds: string[] }
+  | { kind: 'wait'; retryInMs: number; reason: string }
+  | { kind: 'retry'; reason: string };
+
+const MAX_EVENT_PAGES = 5;
+
+/**
+ * One background look at Persona for one request: `GET /transactions/{id}`, and if its
+ * status differs from ours, `GET /events` for the transaction and its related objects,
+ * each event fed through the webhook path. Every call takes a background slot.
+ */
+export async function lookupTransaction(
+  deps: LookupDeps,
+  job: { requestId: string; transactionId: string; objectIds?: string[] | undefined },
+  log: Logger,
+): Promise<LookupOutcome> {
+  if (!job.objectIds) {
+    const res = await deps.persona.getTransaction(job.transactionId, { callClass: 'background' });
+    switch (res.kind) {
+      case 'ok': {
+        const request = await deps.store.get(job.requestId);
+        const ours = request?.personaStatus ?? null;
+        const theirs = res.data.attributes.status ?? null;
+        if (theirs === ours) return { kind: 'done', result: 'unchanged', events: 0 };
+        log.warn(
+          { ours, theirs },
+          'reconciliation: Persona has a status we never received; fetching its events',
+        );
+        const related = res.data.relationships?.['related-objects']?.data ?? [];
+        return {
+          kind: 'events_next',
+          objectIds: [job.transactionId, ...related.map((r) => r.id)].slice(0, 101),
+        };
+      }
+      case 'throttled':
+      case 'rate_limited':
+      case 'quota_exceeded':
+        return { kind: 'wait', retryInMs: res.retryInMs, reason: res.kind };
+      case 'rejected':
+        if (res.status === 404) {
+          await deps.state.dropAwaiting(job.requestId);
+          log.warn('reconciliation: Persona no longer has this transaction');
+          return { kind: 'done', result: 'gone', events: 0 };
+        }
+        return { kind: 'retry', reason: `persona ${res.status}` };
+      case 'server_error':
+      case 'conflict':
+        return { kind: 'retry', reason: `persona ${res.status}` };
+      case 'network':
+        return { kind: 'retry', reason: `persona ${res.code}` };
+    }
+  }
+
+  let after: string | undefined;
+  let events = 0;
+  for (let page = 0; page < MAX_EVENT_PAGES; page++) {
+    const res = await deps.persona.listEvents(
+      { objectIds: job.objectIds },
+      { ...(after ? { after } : {}), size: 100 },
+      { callClass: 'background' },
+    );
+    switch (res.kind) {
+      case 'ok':
+        break;
+      case 'throttled':
+      case 'rate_limited':
+      case 'quota_exceeded':
+        return { kind: 'wait', retryInMs: res.retryInMs, reason: res.kind };
+      case 'rejected':
+      case 'server_error':
+      case 'conflict':
+        return { kind: 'retry', reason: `persona ${res.status}` };
+      case 'network':
+        return { kind: 'retry', reason: `persona ${res.code}` };
+    }
+    // State is ordered by created-at whatever the order here; oldest first reads naturally in logs.
+    for (const event of [...res.data.data].reverse()) {
+      await deps.ingest(summarizeEvent(event, 'reconciliation'));
+      events++;
+    }
+    if (!res.data.nextCursor) break;
+    after = res.data.nextCursor;
+  }
+  log.info({ events }, 'reconciliation: events fed through the webhook path');
+  return { kind: 'done', result: 'ingested', events };
+}

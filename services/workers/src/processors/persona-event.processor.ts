@@ -1,0 +1,25 @@
+import { DelayedError, type Job } from 'bullmq';
+import { catalog, type Logger } from '@pp/shared';
+import { applyEvent, type ApplyEventDeps } from '../domain/apply-event.ts';
+
+/** Waits between looks for a transaction's link: doubling from 1 s up to this. */
+const LINK_WAIT_CAP_MS = 5 * 60 * 1000;
+
+export function personaEventProcessor(deps: ApplyEventDeps & { logger: Logger }) {
+  return async (job: Job, token?: string) => {
+    const summary = catalog.personaEvents.payload.parse(job.data);
+    const log = deps.logger.child({ eventId: summary.eventId, eventName: summary.name });
+    const outcome = await applyEvent(deps, summary, { waitedMs: Date.now() - job.timestamp, log });
+    if (outcome.kind === 'wait_for_link') {
+      // Parked, not failed: no attempt is spent; the link promotes it early.
+      const delay = Math.min(LINK_WAIT_CAP_MS, 1000 * 2 ** Math.min(12, job.attemptsStarted));
+      log.info(
+        { personaTransactionId: outcome.transactionId, retryInMs: delay },
+        'event waits for its transaction to be linked',
+      );
+      await job.moveToDelayed(Date.now() + delay, token);
+      throw new DelayedError();
+    }
+    return { result: outcome.result, fannedOut: outcome.fannedOut };
+  };
+}
