@@ -34,11 +34,9 @@ export function buildApp(deps: ReceiverDeps): Express {
       return;
     }
     if ((err as { type?: string }).type === 'entity.too.large') {
-      res
-        .status(413)
-        .json({
-          error: { code: 'payload_too_large', message: `body exceeds ${deps.maxBodyBytes} bytes` },
-        });
+      res.status(413).json({
+        error: { code: 'payload_too_large', message: `body exceeds ${deps.maxBodyBytes} bytes` },
+      });
       return;
     }
     if ((err as { type?: string }).type === 'request.aborted') return;

@@ -35,14 +35,12 @@ export function personaWebhookRouter(
             'webhook already being stored',
           );
           res.setHeader('retry-after', '1');
-          res
-            .status(503)
-            .json({
-              error: {
-                code: 'in_flight',
-                message: 'this event is being stored by another delivery; retry',
-              },
-            });
+          res.status(503).json({
+            error: {
+              code: 'in_flight',
+              message: 'this event is being stored by another delivery; retry',
+            },
+          });
           return;
         case 'invalid_signature':
           deps.logger.warn({ reason: result.reason, attempt, ms }, 'webhook refused: signature');
@@ -60,11 +58,9 @@ export function personaWebhookRouter(
             'webhook not stored: redis unavailable',
           );
           res.setHeader('retry-after', '1');
-          res
-            .status(503)
-            .json({
-              error: { code: 'unavailable', message: 'the event could not be stored; retry' },
-            });
+          res.status(503).json({
+            error: { code: 'unavailable', message: 'the event could not be stored; retry' },
+          });
           return;
       }
     },

@@ -1,0 +1,233 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  actionJobOptions,
+  createLogger,
+  EventStateStore,
+  RequestStore,
+  type ActionPayload,
+  type EventSummary,
+} from '@pp/shared';
+import { deletePrefix, LogCapture, REDIS_URL, uniquePrefix } from '@pp/testing';
+import { applyEvent, type ApplyEventDeps } from '../src/domain/apply-event.ts';
+import { RoutingRules } from '../src/domain/routing.ts';
+
+/** Event processing against real Redis and real BullMQ queues, with faults injected into the fan-out. */
+
+let redis: Redis;
+let prefix: string;
+let store: RequestStore;
+let state: EventStateStore;
+const queues = new Map<string, Queue>();
+const logs = new LogCapture();
+const log = createLogger({ service: 'workers', level: 'debug', destination: logs });
+
+const queue = (name: string) => {
+  let q = queues.get(name);
+  if (!q) {
+    q = new Queue(name, { connection: redis, prefix });
+    queues.set(name, q);
+  }
+  return q;
+};
+const jobCount = async (name: string) =>
+  Object.values(await queue(name).getJobCounts()).reduce((a, b) => a + b, 0);
+
+let failNext: string | null = null;
+const deps = (): ApplyEventDeps => ({
+  store,
+  state,
+  rules: RoutingRules.parse([
+    { status: 'approved', queues: ['actions-approve', 'audit-trail'] },
+    { status: 'declined', queues: ['actions-decline'] },
+  ]),
+  decisionStatuses: new Set(['approved', 'declined']),
+  linkTimeoutMs: 60_000,
+  fanOut: async (name: string, eventId: string, payload: ActionPayload) => {
+    if (failNext === name) {
+      failNext = null;
+      throw new Error(`connection lost while adding to ${name}`);
+    }
+    await queue(name).add('action', payload, { ...actionJobOptions, jobId: eventId });
+  },
+});
+
+let seq = 0;
+const event = (
+  status: string,
+  createdAt: string,
+  over: Partial<EventSummary> = {},
+): EventSummary => ({
+  eventId: `evt_apply${seq++}x${Date.now()}`,
+  name: 'transaction.status-updated',
+  createdAt,
+  object: { type: 'transaction', id: 'txn_applyTest' },
+  status,
+  updatedAt: createdAt,
+  transactionId: 'txn_applyTest',
+  referenceId: 'user-9',
+  related: [],
+  source: 'webhook',
+  ...over,
+});
+
+let requestId: string;
+beforeEach(async () => {
+  redis = new Redis(REDIS_URL);
+  prefix = uniquePrefix('apply');
+  store = new RequestStore(redis, { prefix });
+  state = new EventStateStore(redis, { prefix });
+  const accepted = await store.accept(
+    { transactionTypeId: 'txntp_x', fields: { a: 1 }, referenceId: 'user-9' },
+    { correlationId: 'corr-apply' },
+  );
+  if (accepted.outcome !== 'created') throw new Error('accept failed');
+  requestId = accepted.request.id;
+  await store.markSubmitted(requestId, { transactionId: 'txn_applyTest', status: 'created' });
+});
+afterEach(async () => {
+  await Promise.all([...queues.values()].map((q) => q.close()));
+  queues.clear();
+  redis.disconnect();
+  await deletePrefix(REDIS_URL, prefix);
+});
+
+describe('applying events', () => {
+  it('When the processor crashes between two queues, then the retry adds the missing job and never repeats the first', async () => {
+    const approved = event('approved', '2026-01-01T00:00:10.000Z');
+    failNext = 'audit-trail';
+    await expect(applyEvent(deps(), approved, { waitedMs: 0, log })).rejects.toThrow(
+      'connection lost',
+    );
+    expect(await jobCount('actions-approve')).toBe(1);
+    expect(await jobCount('audit-trail')).toBe(0);
+
+    // The first queue's consumer finishes and removes its job before the retry comes.
+    await (await queue('actions-approve').getJob(approved.eventId))!.remove();
+
+    const retry = await applyEvent(deps(), approved, { waitedMs: 0, log });
+    expect(retry).toEqual({ kind: 'done', result: 'stale', fannedOut: ['audit-trail'] });
+    expect(await jobCount('actions-approve')).toBe(0);
+    expect(await jobCount('audit-trail')).toBe(1);
+
+    const again = await applyEvent(deps(), approved, { waitedMs: 0, log });
+    expect(again).toEqual({ kind: 'done', result: 'duplicate', fannedOut: [] });
+    expect(await jobCount('audit-trail')).toBe(1);
+  });
+
+  it('When several events repeat one status, then it fans out once; a later change fans out again', async () => {
+    const a = await applyEvent(deps(), event('approved', '2026-01-01T00:00:10.000Z'), {
+      waitedMs: 0,
+      log,
+    });
+    const b = await applyEvent(
+      deps(),
+      event('approved', '2026-01-01T00:00:11.000Z', { name: 'transaction.labeled' }),
+      { waitedMs: 0, log },
+    );
+    const c = await applyEvent(deps(), event('declined', '2026-01-01T00:00:12.000Z'), {
+      waitedMs: 0,
+      log,
+    });
+    expect([a, b, c].map((o) => (o.kind === 'done' ? o.fannedOut : []))).toEqual([
+      ['actions-approve', 'audit-trail'],
+      [],
+      ['actions-decline'],
+    ]);
+    expect((await store.get(requestId))!.personaStatus).toBe('declined');
+  });
+
+  it('When two events share a created-at, then updated-at decides', async () => {
+    await applyEvent(
+      deps(),
+      event('declined', '2026-01-01T00:00:10.000Z', { updatedAt: '2026-01-01T00:00:10.500Z' }),
+      { waitedMs: 0, log },
+    );
+    const older = await applyEvent(
+      deps(),
+      event('approved', '2026-01-01T00:00:10.000Z', { updatedAt: '2026-01-01T00:00:10.100Z' }),
+      { waitedMs: 0, log },
+    );
+    expect(older).toMatchObject({ result: 'stale', fannedOut: [] });
+    expect((await store.get(requestId))!.personaStatus).toBe('declined');
+  });
+
+  it('When a verification event comes, then its latest status is kept per verification and the transaction status is untouched', async () => {
+    const ver = {
+      object: { type: 'verification/database', id: 'ver_apply1' },
+      transactionId: 'txn_applyTest',
+      referenceId: null,
+    };
+    await applyEvent(
+      deps(),
+      event('passed', '2026-01-01T00:00:12.000Z', { ...ver, name: 'verification.passed' }),
+      { waitedMs: 0, log },
+    );
+    await applyEvent(
+      deps(),
+      event('submitted', '2026-01-01T00:00:11.000Z', { ...ver, name: 'verification.submitted' }),
+      { waitedMs: 0, log },
+    );
+    expect(await state.objects(requestId)).toEqual([
+      expect.objectContaining({ id: 'ver_apply1', status: 'passed' }),
+    ]);
+    expect((await store.get(requestId))!.personaStatus).toBe('created');
+    expect((await state.history(requestId)).map((h) => [h.name, h.applied])).toEqual([
+      ['verification.submitted', false],
+      ['verification.passed', true],
+    ]);
+  });
+
+  it('When a report names no transaction but the transaction listed it, then it is linked through related-objects', async () => {
+    await applyEvent(
+      deps(),
+      event('created', '2026-01-01T00:00:01.000Z', {
+        related: [{ type: 'report/watchlist', id: 'rep_apply1' }],
+      }),
+      { waitedMs: 0, log },
+    );
+    const report = await applyEvent(
+      deps(),
+      event('ready', '2026-01-01T00:00:05.000Z', {
+        name: 'report/watchlist.ready',
+        object: { type: 'report/watchlist', id: 'rep_apply1' },
+        transactionId: null,
+        referenceId: null,
+      }),
+      { waitedMs: 0, log },
+    );
+    expect(report).toMatchObject({ result: 'applied' });
+    expect(await state.objects(requestId)).toEqual([
+      expect.objectContaining({ id: 'rep_apply1', status: 'ready' }),
+    ]);
+  });
+
+  it('When an event is for a transaction not linked yet, then it waits; past the link timeout it is recorded as not ours', async () => {
+    const foreign = event('approved', '2026-01-01T00:00:10.000Z', {
+      transactionId: 'txn_someoneElse',
+      object: { type: 'transaction', id: 'txn_someoneElse' },
+    });
+    expect(await applyEvent(deps(), foreign, { waitedMs: 1000, log })).toEqual({
+      kind: 'wait_for_link',
+      transactionId: 'txn_someoneElse',
+    });
+    expect(await state.takePending('txn_someoneElse')).toEqual([foreign.eventId]);
+    expect(await applyEvent(deps(), foreign, { waitedMs: 61_000, log })).toMatchObject({
+      result: 'unmatched',
+    });
+    expect(await jobCount('actions-approve')).toBe(0);
+  });
+
+  it('When an event name is unknown, then it is recorded in the history but neither applied nor routed', async () => {
+    const odd = event('approved', '2026-01-01T00:00:10.000Z', {
+      name: 'transaction.something-new-but-weird!',
+    });
+    expect(await applyEvent(deps(), odd, { waitedMs: 0, log })).toMatchObject({
+      result: 'recorded',
+      fannedOut: [],
+    });
+    expect((await store.get(requestId))!.personaStatus).toBe('created');
+    expect((await state.history(requestId)).map((h) => h.event_id)).toEqual([odd.eventId]);
+  });
+});
