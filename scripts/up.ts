@@ -31,6 +31,8 @@ const dataDir = env.PIPELINE_DATA_DIR ?? join(root, '.data');
 const useSimulator = !env.PERSONA_API_KEY;
 const simKey = 'persona_sandbox_local_simulator';
 
+/** Node 22.12-22.17 strips types only with this flag; later versions accept it as a no-op. */
+const TS = '--experimental-strip-types';
 const children: { name: string; proc: ChildProcess }[] = [];
 let stopping = false;
 
@@ -222,7 +224,7 @@ const personaBase = useSimulator
   : (env.PERSONA_API_BASE_URL ?? 'https://api.withpersona.com/api/v1');
 const personaKey = env.PERSONA_API_KEY ?? simKey;
 if (useSimulator) {
-  run('persona-sim', ['packages/persona-sim/src/main.ts'], {
+  run('persona-sim', [TS, 'packages/persona-sim/src/main.ts'], {
     PERSONA_SIM_PORT: simPort,
     PERSONA_SIM_API_KEYS: simKey,
     PERSONA_SIM_WEBHOOK_URL: `http://127.0.0.1:${receiverPort}/webhooks/persona`,
@@ -234,18 +236,18 @@ if (useSimulator) {
 
 // 3. The services, configured only by environment.
 const common = { REDIS_URL: redisUrl, QUEUE_PREFIX: prefix };
-run('api-gateway', ['services/api-gateway/src/main.ts'], {
+run('api-gateway', [TS, 'services/api-gateway/src/main.ts'], {
   ...common,
   GATEWAY_PORT: gatewayPort,
   GATEWAY_API_KEYS: gatewayKeys,
 });
-run('webhook-receiver', ['services/webhook-receiver/src/main.ts'], {
+run('webhook-receiver', [TS, 'services/webhook-receiver/src/main.ts'], {
   ...common,
   WEBHOOK_RECEIVER_PORT: receiverPort,
   PERSONA_WEBHOOK_SECRETS: webhookSecrets,
 });
 for (let i = 1; i <= workerCount; i++) {
-  run(workerCount > 1 ? `workers-${i}` : 'workers', ['services/workers/src/main.ts'], {
+  run(workerCount > 1 ? `workers-${i}` : 'workers', [TS, 'services/workers/src/main.ts'], {
     ...common,
     PERSONA_API_KEY: personaKey,
     PERSONA_API_BASE_URL: personaBase,
@@ -273,7 +275,13 @@ say('Create a transaction:');
 say(
   `  curl -s -X POST ${gateway}/v1/transactions -H 'Authorization: Bearer ${token}' -H 'Content-Type: application/json' -H "Idempotency-Key: demo-$(date +%s)" -d '${demo}'`,
 );
-say('Then look it up with the id it printed:');
+say(
+  'Then look it up with the id it printed (persona_status becomes approved when the webhooks arrive):',
+);
 say(`  curl -s ${gateway}/v1/transactions/<id> -H 'Authorization: Bearer ${token}'`);
+say('And watch the decision reach the business-action queue:');
+say(
+  `  REDIS_URL=${redisUrl} QUEUE_PREFIX=${prefix} node --experimental-strip-types examples/actions-consumer.ts`,
+);
 say('');
 say('Ctrl-C stops everything.');

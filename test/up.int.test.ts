@@ -13,7 +13,7 @@ describe('one command starts the whole pipeline', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'pp-up-'));
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it('When started with no Redis running and no Persona key, then it starts Redis and the simulator, prints a curl that creates a transaction, and stops everything on Ctrl-C', async () => {
+  it('When started with no Redis running and no Persona key, then it starts Redis and the simulator, prints a curl whose transaction reaches actions-approve, and stops everything on Ctrl-C', async () => {
     const [redisPort, gatewayPort, receiverPort, simPort] = await Promise.all([
       freePort(),
       freePort(),
@@ -73,6 +73,26 @@ describe('one command starts the whole pipeline', () => {
         { what: 'the transaction to be submitted' },
       );
       expect(record.persona_transaction_id).toMatch(/^txn_/);
+
+      // The simulator decides, its signed webhooks reach the receiver, and the decision
+      // lands on actions-approve, where the README's consumer picks it up.
+      await eventually(async () => {
+        const r = (await (await fetch(getUrl, { headers: { authorization: headers.Authorization! } })).json()) as Record<string, unknown>;
+        return r.persona_status === 'approved';
+      }, { what: 'the decision to arrive by webhook' });
+      const consumer = spawn(process.execPath, ['--experimental-strip-types', 'examples/actions-consumer.ts'], {
+        cwd: repoRoot,
+        env: { PATH: env.PATH, REDIS_URL: env.REDIS_URL },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const printed = new LogCapture();
+      consumer.stdout.on('data', (d: Buffer) => printed.push(d.toString()));
+      try {
+        const line = await eventually(() => printed.lines.find((l) => l.includes(id)), { what: 'the consumer to print the job' });
+        expect(line).toBe(`actions-approve: request ${id} is approved (Persona ${String(record.persona_transaction_id)}, user user-1)`);
+      } finally {
+        consumer.kill('SIGTERM');
+      }
     } finally {
       up.kill('SIGINT');
       expect(await exited).toBe(0);

@@ -14,7 +14,7 @@ export class ServiceProcess {
     service: 'api-gateway' | 'webhook-receiver' | 'workers',
     env: Record<string, string>,
   ) {
-    this.proc = spawn(process.execPath, [`services/${service}/src/main.ts`], {
+    this.proc = spawn(process.execPath, ['--experimental-strip-types', `services/${service}/src/main.ts`], {
       cwd: repoRoot,
       env: { PATH: process.env.PATH ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
