@@ -76,20 +76,33 @@ describe('one command starts the whole pipeline', () => {
 
       // The simulator decides, its signed webhooks reach the receiver, and the decision
       // lands on actions-approve, where the README's consumer picks it up.
-      await eventually(async () => {
-        const r = (await (await fetch(getUrl, { headers: { authorization: headers.Authorization! } })).json()) as Record<string, unknown>;
-        return r.persona_status === 'approved';
-      }, { what: 'the decision to arrive by webhook' });
-      const consumer = spawn(process.execPath, ['--experimental-strip-types', 'examples/actions-consumer.ts'], {
-        cwd: repoRoot,
-        env: { PATH: env.PATH, REDIS_URL: env.REDIS_URL },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      await eventually(
+        async () => {
+          const r = (await (
+            await fetch(getUrl, { headers: { authorization: headers.Authorization! } })
+          ).json()) as Record<string, unknown>;
+          return r.persona_status === 'approved';
+        },
+        { what: 'the decision to arrive by webhook' },
+      );
+      const consumer = spawn(
+        process.execPath,
+        ['--experimental-strip-types', 'examples/actions-consumer.ts'],
+        {
+          cwd: repoRoot,
+          env: { PATH: env.PATH, REDIS_URL: env.REDIS_URL },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       const printed = new LogCapture();
       consumer.stdout.on('data', (d: Buffer) => printed.push(d.toString()));
       try {
-        const line = await eventually(() => printed.lines.find((l) => l.includes(id)), { what: 'the consumer to print the job' });
-        expect(line).toBe(`actions-approve: request ${id} is approved (Persona ${String(record.persona_transaction_id)}, user user-1)`);
+        const line = await eventually(() => printed.lines.find((l) => l.includes(id)), {
+          what: 'the consumer to print the job',
+        });
+        expect(line).toBe(
+          `actions-approve: request ${id} is approved (Persona ${String(record.persona_transaction_id)}, user user-1)`,
+        );
       } finally {
         consumer.kill('SIGTERM');
       }

@@ -14,11 +14,15 @@ export class ServiceProcess {
     service: 'api-gateway' | 'webhook-receiver' | 'workers',
     env: Record<string, string>,
   ) {
-    this.proc = spawn(process.execPath, ['--experimental-strip-types', `services/${service}/src/main.ts`], {
-      cwd: repoRoot,
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    this.proc = spawn(
+      process.execPath,
+      ['--experimental-strip-types', `services/${service}/src/main.ts`],
+      {
+        cwd: repoRoot,
+        env: { PATH: process.env.PATH ?? '', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     this.proc.stdout!.on('data', (d: Buffer) => this.logs.push(d.toString()));
     this.proc.stderr!.on('data', (d: Buffer) => this.logs.push(d.toString()));
     this.#exit = new Promise((resolve) => this.proc.once('exit', (code) => resolve(code)));
