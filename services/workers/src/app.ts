@@ -176,11 +176,12 @@ export async function startWorkers(
         state,
         afterMs: config.RECONCILE_AFTER_MS,
         batch: 200,
-        enqueueLookup: async (requestId, transactionId) => {
+        enqueueLookup: async (requestId, transactionId, now) => {
           const spec = catalog.personaLookup;
           await queue(spec.name).add('lookup', spec.payload.parse({ requestId, transactionId }), {
             ...spec.jobOptions,
-            jobId: `lookup-${requestId}`,
+            // One lookup per request per sweep; a failed one kept for inspection never blocks the next.
+            jobId: `lookup-${requestId}-${now}`,
           });
         },
       }),

@@ -12,26 +12,38 @@ export interface SweepDeps {
   state: EventStateStore;
   /** How long a submitted request may wait for a decision before we ask Persona. */
   afterMs: number;
-  /** Queues one background lookup of a request (a no-op while one is queued). */
-  enqueueLookup: (requestId: string, transactionId: string) => Promise<void>;
+  /** Queues one background lookup of a request (a no-op while one from this sweep is queued). */
+  enqueueLookup: (requestId: string, transactionId: string, now: number) => Promise<void>;
   batch: number;
 }
 
+/** Persona keeps events 30 days; past that a lookup cannot recover them. */
+const GIVE_UP_AFTER_MS = 30 * 24 * 3600 * 1000;
+
 /**
  * The periodic sweep: requests submitted longer than `afterMs` ago with no decision yet
- * get a background lookup, and are not looked at again for another `afterMs`.
+ * get a background lookup. The next look waits `afterMs`, or half the request's age when
+ * that is longer, so that a transaction Persona keeps open for days costs a handful of
+ * calls, not one per `afterMs`.
  */
 export async function sweepAwaiting(deps: SweepDeps, now: number, log: Logger): Promise<number> {
   const due = await deps.state.dueAwaiting(now - deps.afterMs, deps.batch);
   let queued = 0;
   for (const requestId of due) {
     const request = await deps.store.get(requestId);
-    if (!request || request.status !== 'submitted' || !request.personaTransactionId) {
+    const age = request ? now - Date.parse(request.createdAt) : Infinity;
+    if (
+      !request ||
+      request.status !== 'submitted' ||
+      !request.personaTransactionId ||
+      age > GIVE_UP_AFTER_MS
+    ) {
       await deps.state.dropAwaiting(requestId);
       continue;
     }
-    await deps.enqueueLookup(requestId, request.personaTransactionId);
-    await deps.state.deferAwaiting(requestId, now);
+    await deps.enqueueLookup(requestId, request.personaTransactionId, now);
+    // Due again when score <= now - afterMs, i.e. after max(afterMs, age / 2).
+    await deps.state.deferAwaiting(requestId, now + Math.max(0, age / 2 - deps.afterMs));
     queued++;
   }
   if (queued > 0)
