@@ -1,5 +1,8 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ServiceProcess, eventually, seededRandom } from '@pp/testing';
+import { catalog, RequestStore } from '@pp/shared';
+import { REDIS_URL, ServiceProcess, eventually, seededRandom } from '@pp/testing';
 import { startPipeline, type Pipeline } from './harness.ts';
 
 const body = (ref: string, extra: Record<string, unknown> = {}) => ({
@@ -86,6 +89,44 @@ describe('exactly one Persona transaction per accepted request', () => {
     });
     expect(p.sim.requests.some((r) => r.status === 409)).toBe(true);
     expect(new Set(p.sim.requests.map((r) => r.idempotencyKey)).size).toBe(1);
+  });
+
+  it('When the last attempt gets no answer but Persona created the transaction, then the request is submitted, not failed', async () => {
+    p = await startPipeline({ sim: { faults: { dropRate: 1 } } });
+    const redis = new Redis(REDIS_URL);
+    const queue = new Queue(catalog.transactionCreate.name, {
+      connection: redis,
+      prefix: p.prefix,
+    });
+    try {
+      const store = new RequestStore(redis, { prefix: p.prefix });
+      const accepted = await store.accept(
+        {
+          transactionTypeId: 'txntp_KYC123',
+          fields: { name_first: 'Ada' },
+          referenceId: 'last-attempt',
+        },
+        { correlationId: 'corr-last' },
+      );
+      if (accepted.outcome !== 'created') throw new Error('accept failed');
+      const { id } = accepted.request;
+      // One attempt only: the dropped response is the last word of the job.
+      await queue.add(
+        'create',
+        { id, correlationId: 'corr-last' },
+        { ...catalog.transactionCreate.jobOptions, attempts: 1, jobId: id },
+      );
+      await p.waitForJobs([id]);
+      const created = p.sim.transactionsFor('last-attempt');
+      expect(created).toHaveLength(1);
+      expect(await p.get(id)).toMatchObject({
+        status: 'submitted',
+        persona_transaction_id: created[0]!.id,
+      });
+    } finally {
+      await queue.close();
+      redis.disconnect();
+    }
   });
 
   it('When a worker process is SIGKILLed in the middle of a Persona call, then another worker finishes the job with the same Idempotency-Key and one transaction exists', async () => {

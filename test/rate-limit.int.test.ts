@@ -76,8 +76,10 @@ describe('one Persona budget for the whole fleet (3 worker processes)', () => {
   });
 
   it('When a backlog drains, then no rolling window holds more than the limit and throughput is within 2% of it', async () => {
-    const limit = 40;
-    const windowMs = 4000;
+    // 10 calls a second, as in the other cases, but a longer window: the 1% margin (100 ms)
+    // must cover this machine's scheduling jitter between a grant and the simulator's clock.
+    const limit = 100;
+    const windowMs = 10_000;
     f = await fleet({ limit, windowMs, processes: 3, backlog: 200 });
     await f.p.waitForJobs(f.ids, 60_000);
 

@@ -129,11 +129,23 @@ export async function startWorkers(
     await gate.confirm(summary.eventId, claim.nonce);
   };
 
-  /** Events that waited for this transaction's link go now instead of at their next look. */
-  const onLinked = async (personaTransactionId: string) => {
-    for (const eventId of await state.takePending(personaTransactionId)) {
+  /** Parked events run now instead of at their next look. */
+  const wake = async (eventIds: string[]) => {
+    for (const eventId of eventIds) {
       const job = await Job.fromId(queue(catalog.personaEvents.name), eventId);
       if (job && (await job.isDelayed())) await job.promote().catch(() => undefined);
+    }
+  };
+
+  /** A Persona transaction was linked to its request: its parked events go, late ones are replayed. */
+  const onLinked = async (personaTransactionId: string) => {
+    await wake(await state.takePending(personaTransactionId));
+    const spec = catalog.personaEvents;
+    for (const summary of await state.takeLate(personaTransactionId)) {
+      await queue(spec.name).add('event', summary, {
+        ...spec.jobOptions,
+        jobId: `${summary.eventId}-late`,
+      });
     }
   };
 
@@ -159,6 +171,7 @@ export async function startWorkers(
         rules: config.routingRules,
         decisionStatuses: new Set(config.DECISION_STATUSES),
         linkTimeoutMs: config.EVENT_LINK_TIMEOUT_MS,
+        wake,
         fanOut: async (name, eventId, payload) => {
           await queue(name).add('action', actionPayload.parse(payload), {
             ...actionJobOptions,

@@ -35,6 +35,7 @@ const jobCount = async (name: string) =>
   Object.values(await queue(name).getJobCounts()).reduce((a, b) => a + b, 0);
 
 let failNext: string | null = null;
+const woken: string[] = [];
 const deps = (): ApplyEventDeps => ({
   store,
   state,
@@ -44,6 +45,10 @@ const deps = (): ApplyEventDeps => ({
   ]),
   decisionStatuses: new Set(['approved', 'declined']),
   linkTimeoutMs: 60_000,
+  wake: (ids: string[]) => {
+    woken.push(...ids);
+    return Promise.resolve();
+  },
   fanOut: async (name: string, eventId: string, payload: ActionPayload) => {
     if (failNext === name) {
       failNext = null;
@@ -114,6 +119,26 @@ describe('applying events', () => {
     const again = await applyEvent(deps(), approved, { waitedMs: 0, log });
     expect(again).toEqual({ kind: 'done', result: 'duplicate', fannedOut: [] });
     expect(await jobCount('audit-trail')).toBe(1);
+  });
+
+  it('When the request was linked with a decided status (adopted after a 5xx), then the first event with that status still fans out', async () => {
+    const other = await store.accept(
+      { transactionTypeId: 'txntp_x', fields: { b: 2 } },
+      { correlationId: 'corr-adopted' },
+    );
+    if (other.outcome !== 'created') throw new Error('accept failed');
+    await store.markSubmitted(other.request.id, {
+      transactionId: 'txn_adopted',
+      status: 'approved',
+    });
+    const approved = event('approved', '2026-01-01T00:00:10.000Z', {
+      transactionId: 'txn_adopted',
+      object: { type: 'transaction', id: 'txn_adopted' },
+    });
+    expect(await applyEvent(deps(), approved, { waitedMs: 0, log })).toMatchObject({
+      result: 'applied',
+      fannedOut: ['actions-approve', 'audit-trail'],
+    });
   });
 
   it('When several events repeat one status, then it fans out once; a later change fans out again', async () => {
@@ -203,20 +228,52 @@ describe('applying events', () => {
     ]);
   });
 
-  it('When an event is for a transaction not linked yet, then it waits; past the link timeout it is recorded as not ours', async () => {
+  it('When an event is for a transaction not linked yet, then it waits; past the link timeout it is kept, and replayed if a link still comes', async () => {
     const foreign = event('approved', '2026-01-01T00:00:10.000Z', {
       transactionId: 'txn_someoneElse',
       object: { type: 'transaction', id: 'txn_someoneElse' },
     });
     expect(await applyEvent(deps(), foreign, { waitedMs: 1000, log })).toEqual({
       kind: 'wait_for_link',
-      transactionId: 'txn_someoneElse',
+      waitingFor: 'txn_someoneElse',
     });
     expect(await state.takePending('txn_someoneElse')).toEqual([foreign.eventId]);
     expect(await applyEvent(deps(), foreign, { waitedMs: 61_000, log })).toMatchObject({
       result: 'unmatched',
     });
     expect(await jobCount('actions-approve')).toBe(0);
+    expect(await state.isProcessed(foreign.eventId)).toBe(false);
+    expect((await state.takeLate('txn_someoneElse')).map((e) => e.eventId)).toEqual([
+      foreign.eventId,
+    ]);
+  });
+
+  it('When a verification comes before the transaction event that lists it, then it waits and is woken by that listing', async () => {
+    woken.length = 0;
+    const ver = event('passed', '2026-01-01T00:00:05.000Z', {
+      name: 'verification.passed',
+      object: { type: 'verification/database', id: 'ver_early1' },
+      transactionId: null,
+      referenceId: null,
+    });
+    expect(await applyEvent(deps(), ver, { waitedMs: 0, log })).toEqual({
+      kind: 'wait_for_link',
+      waitingFor: 'ver_early1',
+    });
+    await applyEvent(
+      deps(),
+      event('created', '2026-01-01T00:00:06.000Z', {
+        related: [{ type: 'verification/database', id: 'ver_early1' }],
+      }),
+      { waitedMs: 0, log },
+    );
+    expect(woken).toEqual([ver.eventId]);
+    expect(await applyEvent(deps(), ver, { waitedMs: 10, log })).toMatchObject({
+      result: 'applied',
+    });
+    expect(await state.objects(requestId)).toEqual([
+      expect.objectContaining({ id: 'ver_early1', status: 'passed' }),
+    ]);
   });
 
   it('When an event name is unknown, then it is recorded in the history but neither applied nor routed', async () => {

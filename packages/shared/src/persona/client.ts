@@ -8,6 +8,7 @@ import type { CallClass, PersonaRateLimiter } from './rate-limit/persona-rate-li
 import {
   transactionDocument,
   transactionList,
+  transactionResource,
   type PersonaError,
   type TransactionResource,
 } from './resources.ts';
@@ -123,7 +124,10 @@ export class PersonaClient {
       options,
       {},
       (body) => transactionList.safeParse(body),
-      (doc) => ({ data: doc.data, nextCursor: nextCursor(doc.links?.next) }),
+      (doc) => ({
+        data: readable(doc.data, transactionResource),
+        nextCursor: nextCursor(doc.links?.next),
+      }),
     );
   }
 
@@ -145,10 +149,7 @@ export class PersonaClient {
       (body) => eventList.safeParse(body),
       (doc) => ({
         // One odd event must not hide the others: keep those we can read.
-        data: doc.data.flatMap((e) => {
-          const parsed = eventResource.safeParse(e);
-          return parsed.success ? [parsed.data] : [];
-        }),
+        data: readable(doc.data, eventResource),
         nextCursor: nextCursor(doc.links?.next),
       }),
     );
@@ -218,6 +219,7 @@ export class PersonaClient {
             : undefined,
       product: extra.product,
       quotaResetSeconds: numericHeader(headers, 'quota-reset', 'quotalimit-reset'),
+      latencyMs: performance.now() - started,
     });
     logger.debug(
       {
@@ -264,6 +266,14 @@ const eventList = z.looseObject({
   data: z.array(z.unknown()),
   links: z.looseObject({ next: z.string().nullish() }).nullish(),
 });
+
+/** The items of a list that parse; the rest are skipped. */
+function readable<S extends z.ZodType>(items: unknown[], schema: S): z.output<S>[] {
+  return items.flatMap((item) => {
+    const parsed = schema.safeParse(item);
+    return parsed.success ? [parsed.data] : [];
+  });
+}
 
 const firstHeader = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
 

@@ -33,12 +33,14 @@ end
 
 local applied, changed, prev = 0, 0, ''
 if kind == 'transaction' then
-  prev = redis.call('HGET', KEYS[1], 'persona_status') or ''
+  -- The status the last applied event set: the one the create response reported is not a
+  -- change of state, so the first event that routes (approved, ...) still fans out.
+  prev = redis.call('HGET', KEYS[1], 'state_status') or ''
   local curAt = tonumber(redis.call('HGET', KEYS[1], 'state_event_at')) or -1
   local curUpd = tonumber(redis.call('HGET', KEYS[1], 'state_updated_at')) or -1
   if status ~= '' and newer(curAt, curUpd) then
     applied = 1
-    redis.call('HSET', KEYS[1], 'persona_status', status, 'state_event_at', eventAt,
+    redis.call('HSET', KEYS[1], 'persona_status', status, 'state_status', status, 'state_event_at', eventAt,
       'state_updated_at', updatedAt, 'state_event_id', eventId, 'updated_at', nowIso)
     if prev ~= status then changed = 1 end
     if decision == '1' then redis.call('ZREM', KEYS[5], requestId) end

@@ -147,19 +147,40 @@ export class EventStateStore {
     return this.#redis.get(this.#k('obj', objectId));
   }
 
-  /** An event whose transaction is not linked to a request yet. */
-  async addPending(transactionId: string, eventId: string): Promise<void> {
-    const key = this.#k('pending', transactionId);
+  /** An event parked until `linkId` (a transaction, or a verification or report) is linked. */
+  async addPending(linkId: string, eventId: string): Promise<void> {
+    const key = this.#k('pending', linkId);
     await this.#redis.multi().sadd(key, eventId).expire(key, this.#dedupeTtl).exec();
   }
 
-  async takePending(transactionId: string): Promise<string[]> {
-    const key = this.#k('pending', transactionId);
-    const [[, ids]] = (await this.#redis.multi().smembers(key).del(key).exec()) as [
+  /** The events parked on these ids, now released. */
+  async takePending(...linkIds: string[]): Promise<string[]> {
+    if (linkIds.length === 0) return [];
+    const keys = linkIds.map((id) => this.#k('pending', id));
+    const m = this.#redis.multi();
+    for (const key of keys) m.smembers(key);
+    m.del(...keys);
+    const replies = (await m.exec()) as [Error | null, unknown][];
+    return replies.slice(0, keys.length).flatMap(([, ids]) => ids as string[]);
+  }
+
+  /** An event that waited longer than the link timeout, kept in case its transaction is linked later. */
+  async keepLate(transactionId: string, summary: EventSummary): Promise<void> {
+    const key = this.#k('late', transactionId);
+    await this.#redis
+      .multi()
+      .hset(key, summary.eventId, JSON.stringify(summary))
+      .expire(key, this.#dedupeTtl)
+      .exec();
+  }
+
+  async takeLate(transactionId: string): Promise<EventSummary[]> {
+    const key = this.#k('late', transactionId);
+    const [[, all]] = (await this.#redis.multi().hvals(key).del(key).exec()) as [
       [null, string[]],
       unknown,
     ];
-    return ids;
+    return all.map((raw) => JSON.parse(raw) as EventSummary);
   }
 
   /** Events that name no transaction of ours, or whose names we do not route: ids and names only. */

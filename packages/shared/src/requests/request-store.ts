@@ -37,6 +37,8 @@ export interface TransactionRequest {
   keyGeneration: number;
   personaTransactionId: string | null;
   personaStatus: string | null;
+  /** The status the last applied Persona event set (null until one applied). */
+  stateStatus: string | null;
   error: RequestError | null;
   /** Consecutive 5xx answers under the current key. */
   serverErrors: number;
@@ -164,6 +166,11 @@ export class RequestStore {
     return count;
   }
 
+  /** A non-5xx answer under the key: the 5xx run is broken. */
+  async clearServerErrors(id: string): Promise<void> {
+    await this.#redis.hset(this.recordKey(id), 'server_errors', '0');
+  }
+
   /** A new Idempotency-Key, once reconciliation showed that nothing was created under the old one. */
   async rotatePersonaKey(id: string, expectedGeneration: number): Promise<boolean> {
     const rotated = await rotateScript.run(
@@ -253,6 +260,7 @@ function parseRecord(h: Record<string, string>): TransactionRequest | null {
     keyGeneration: Number(h.key_generation ?? 0),
     personaTransactionId: h.persona_transaction_id ?? null,
     personaStatus: h.persona_status ?? null,
+    stateStatus: h.state_status ?? null,
     error: h.error ? (JSON.parse(h.error) as RequestError) : null,
     serverErrors: Number(h.server_errors ?? 0),
     firstAttemptAt: h.first_attempt_at ? Number(h.first_attempt_at) : null,

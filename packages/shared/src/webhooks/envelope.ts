@@ -6,22 +6,22 @@ import { z } from 'zod';
  * this is what goes into Redis and Bull Board.
  */
 export const eventSummary = z.object({
-  eventId: z.string().regex(/^evt_[A-Za-z0-9]{1,64}$/),
+  eventId: z.string().regex(/^evt_[A-Za-z0-9_-]{1,200}$/),
   name: z.string().min(1).max(200),
   /** `data.attributes.created-at` of the event: the order of events. */
   createdAt: z.string(),
   /** The object the event is about (`payload.data`). */
-  object: z.object({ type: z.string().max(100), id: z.string().max(100) }).nullable(),
+  object: z.object({ type: z.string().max(200), id: z.string().max(200) }).nullable(),
   /** The object's `status` after the event. */
-  status: z.string().max(100).nullable(),
+  status: z.string().max(200).nullable(),
   /** The object's `updated-at` (or `completed-at`): breaks ties between events of one instant. */
   updatedAt: z.string().nullable(),
   /** The Persona transaction the event belongs to, when the payload says. */
-  transactionId: z.string().max(100).nullable(),
+  transactionId: z.string().max(200).nullable(),
   /** The transaction's `reference-id` (a user id of ours, not personal data). */
-  referenceId: z.string().max(255).nullable(),
+  referenceId: z.string().max(1000).nullable(),
   /** The transaction's related objects (verifications, reports, ...), ids only. */
-  related: z.array(z.object({ type: z.string().max(100), id: z.string().max(100) })).max(100),
+  related: z.array(z.object({ type: z.string().max(200), id: z.string().max(200) })).max(200),
   source: z.enum(['webhook', 'reconciliation']),
 });
 export type EventSummary = z.output<typeof eventSummary>;
@@ -32,7 +32,7 @@ const str = z.string().nullish().catch(null);
 /** Only the fields we read; everything else in the payload is ignored, not rejected. */
 export const eventResource = z.looseObject({
   type: z.literal('event'),
-  id: z.string().regex(/^evt_[A-Za-z0-9]{1,64}$/),
+  id: z.string().regex(/^evt_[A-Za-z0-9_-]{1,200}$/),
   attributes: z.looseObject({
     name: z.string().min(1).max(200),
     'created-at': z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be a date-time'),
@@ -84,16 +84,14 @@ export function summarizeEvent(event: EventResource, source: EventSummary['sourc
     eventId: event.id,
     name,
     createdAt: new Date(Date.parse(event.attributes['created-at'])).toISOString(),
-    object: object ? { type: object.type.slice(0, 100), id: object.id.slice(0, 100) } : null,
-    status: attrs?.status?.slice(0, 100) ?? null,
+    object: object ? { type: object.type, id: object.id } : null,
+    status: attrs?.status ?? null,
     updatedAt: attrs?.['updated-at'] ?? attrs?.['completed-at'] ?? null,
     transactionId: isTransaction
       ? object.id
       : (object?.relationships?.transaction?.data?.id ?? null),
-    referenceId: isTransaction ? (attrs?.['reference-id']?.slice(0, 255) ?? null) : null,
-    related: (isTransaction ? related : [])
-      .slice(0, 100)
-      .map((r) => ({ type: r.type.slice(0, 100), id: r.id.slice(0, 100) })),
+    referenceId: isTransaction ? (attrs?.['reference-id'] ?? null) : null,
+    related: (isTransaction ? related : []).slice(0, 100).map((r) => ({ type: r.type, id: r.id })),
     source,
   };
 }

@@ -18,6 +18,8 @@ export interface ApplyEventDeps {
   fanOut: (queue: string, eventId: string, payload: ActionPayload) => Promise<void>;
   /** How long an event may wait for its transaction to be linked to one of our requests. */
   linkTimeoutMs: number;
+  /** Runs parked events now rather than at their next look. */
+  wake: (eventIds: string[]) => Promise<void>;
 }
 
 export type ApplyOutcome =
@@ -26,8 +28,11 @@ export type ApplyOutcome =
       result: 'applied' | 'stale' | 'duplicate' | 'recorded' | 'unmatched';
       fannedOut: string[];
     }
-  /** The transaction is not linked to a request yet (its create response is being retried). */
-  | { kind: 'wait_for_link'; transactionId: string };
+  /**
+   * The transaction is not linked to a request yet (its create response is being retried),
+   * or a verification or report is not linked to its transaction yet.
+   */
+  | { kind: 'wait_for_link'; waitingFor: string };
 
 /**
  * Processes one Persona event once: links it to our request, records the newest state
@@ -44,9 +49,19 @@ export async function applyEvent(
   if (await state.isProcessed(eventId)) return { kind: 'done', result: 'duplicate', fannedOut: [] };
 
   const known = isKnownEvent(summary.name);
-  const transactionId =
-    summary.transactionId ??
-    (summary.object ? await state.transactionForObject(summary.object.id) : null);
+  const waiting = ctx.waitedMs < deps.linkTimeoutMs;
+  const objectId = summary.object?.id ?? null;
+  const linkedObject =
+    objectKind(summary.object?.type) !== 'transaction' && known && objectId !== null;
+
+  let transactionId =
+    summary.transactionId ?? (objectId ? await state.transactionForObject(objectId) : null);
+  if (!transactionId && linkedObject && waiting) {
+    // A verification or report whose transaction event (listing it) has not come yet.
+    await state.addPending(objectId, eventId);
+    transactionId = await state.transactionForObject(objectId);
+    if (!transactionId) return { kind: 'wait_for_link', waitingFor: objectId };
+  }
   if (!transactionId) {
     await state.recordUnrouted(summary, known ? 'no_transaction' : 'unknown_event');
     await state.markProcessed(eventId);
@@ -54,25 +69,32 @@ export async function applyEvent(
     return { kind: 'done', result: 'recorded', fannedOut: [] };
   }
 
-  const requestId = await store.requestIdFor(transactionId);
+  let requestId = await store.requestIdFor(transactionId);
+  if (!requestId && waiting) {
+    await state.addPending(transactionId, eventId);
+    // Linked in the meantime? Then the link's wake-up may have missed this event: go on.
+    requestId = await store.requestIdFor(transactionId);
+    if (!requestId) return { kind: 'wait_for_link', waitingFor: transactionId };
+  }
   if (!requestId) {
-    if (ctx.waitedMs < deps.linkTimeoutMs) {
-      await state.addPending(transactionId, eventId);
-      return { kind: 'wait_for_link', transactionId };
-    }
-    await state.recordUnrouted(summary, 'not_ours');
-    await state.markProcessed(eventId);
+    // Kept (not marked processed): if a request of ours links this transaction later
+    // still, the link replays it.
+    await state.keepLate(transactionId, summary);
+    await state.recordUnrouted(summary, 'not_linked_in_time');
     ctx.log.info(
       { personaTransactionId: transactionId },
-      'event for a transaction no request of ours created',
+      'event for a transaction no request of ours has linked; kept in case one does',
     );
     return { kind: 'done', result: 'unmatched', fannedOut: [] };
   }
   const request = await store.get(requestId);
   const log = ctx.log.child({ requestId, correlationId: request?.correlationId });
 
-  if (summary.object?.type === 'transaction')
+  if (summary.object?.type === 'transaction' && summary.related.length > 0) {
     await state.linkObjects(transactionId, summary.related);
+    // Verifications and reports that came before this listing can go now.
+    await deps.wake(await state.takePending(...summary.related.map((r) => r.id)));
+  }
 
   const kind = objectKind(summary.object?.type);
   const status = known && kind ? summary.status : null;

@@ -83,7 +83,8 @@ export async function lookupTransaction(
     switch (res.kind) {
       case 'ok': {
         const request = await deps.store.get(job.requestId);
-        const ours = request?.personaStatus ?? null;
+        // What our events told us, not what the create response said.
+        const ours = request?.stateStatus ?? null;
         const theirs = res.data.attributes.status ?? null;
         if (theirs === ours) return { kind: 'done', result: 'unchanged', events: 0 };
         log.warn(

@@ -1,5 +1,4 @@
 import {
-  canonicalJson,
   type Logger,
   type PersonaClient,
   type RequestStore,
@@ -72,7 +71,12 @@ export async function submitTransaction(
         return found;
       case 'error':
         return ctx.finalAttempt
-          ? failUnavailable(store, id, log)
+          ? failUnavailable(
+              store,
+              id,
+              log,
+              'and we could not check whether it created the transaction',
+            )
           : { kind: 'retry', reason: found.reason };
       case 'found':
         log.info({ personaTransactionId: found.id }, 'found the transaction a 5xx had hidden');
@@ -109,6 +113,19 @@ export async function submitTransaction(
         },
         'transaction created at Persona',
       );
+      if (settled === 'conflict') {
+        // Persona says this key created a transaction that another request of ours already
+        // claimed while reconciling a 5xx: one of the two is wrong, and a person must look.
+        log.error(
+          { personaTransactionId: res.data.id },
+          'Persona transaction already linked to another request',
+        );
+        await store.markFailed(id, {
+          code: 'persona_link_conflict',
+          message: `Persona created ${res.data.id} for this request, but another request had claimed it`,
+        });
+        return { kind: 'done', result: 'failed' };
+      }
       if (settled === 'settled') await deps.onLinked(res.data.id);
       return { kind: 'done', result: 'submitted' };
     }
@@ -155,20 +172,55 @@ export async function submitTransaction(
         'Persona answered 5xx; retrying with the same key',
       );
       return ctx.finalAttempt
-        ? failUnavailable(store, id, log)
+        ? giveUp(deps, request, input, log)
         : { kind: 'retry', reason: `persona ${res.status}` };
     }
     case 'conflict':
       // Our own earlier call under this key is still being processed (we timed out first):
       // back off and ask again with the same key until Persona has its answer stored.
       log.warn('Persona is still processing an earlier call under this key; retrying');
+      // Not a 5xx: the key may still be creating, so it must not count toward the 5xx check.
+      if (request.serverErrors > 0) await store.clearServerErrors(id);
       return ctx.finalAttempt
-        ? failUnavailable(store, id, log)
+        ? giveUp(deps, request, input, log)
         : { kind: 'retry', reason: 'persona 409' };
     case 'network':
+      if (request.serverErrors > 0) await store.clearServerErrors(id);
       return ctx.finalAttempt
-        ? failUnavailable(store, id, log)
+        ? giveUp(deps, request, input, log)
         : { kind: 'retry', reason: `persona ${res.code}` };
+  }
+}
+
+/**
+ * The last attempt ended without an answer we can trust: Persona may have created the
+ * transaction all the same. Look before failing the request.
+ */
+async function giveUp(
+  deps: SubmitDeps,
+  request: TransactionRequest,
+  input: TransactionInput,
+  log: Logger,
+): Promise<SubmitOutcome> {
+  const found = await findCreatedTransaction(deps, request, input, log);
+  switch (found.kind) {
+    case 'found':
+      log.info(
+        { personaTransactionId: found.id },
+        'last attempt failed, but Persona had created the transaction',
+      );
+      return { kind: 'done', result: 'submitted' };
+    case 'wait':
+      return found;
+    case 'none':
+      return failUnavailable(deps.store, request.id, log, 'and no transaction was created for it');
+    case 'error':
+      return failUnavailable(
+        deps.store,
+        request.id,
+        log,
+        'and we could not check whether it created the transaction',
+      );
   }
 }
 
@@ -176,10 +228,11 @@ async function failUnavailable(
   store: RequestStore,
   id: string,
   log: Logger,
+  checked: string,
 ): Promise<SubmitOutcome> {
   await store.markFailed(id, {
     code: 'persona_unavailable',
-    message: 'Persona did not accept the request on any attempt (5xx, timeouts or no connection)',
+    message: `Persona did not accept the request on any attempt (5xx, timeouts or no connection), ${checked}`,
   });
   log.error('every attempt failed; request failed');
   return { kind: 'done', result: 'failed' };
@@ -245,19 +298,28 @@ async function findCreatedTransaction(
     if (!res.data.nextCursor) return { kind: 'none' };
     after = res.data.nextCursor;
   }
-  log.warn(
-    'reconciliation read its page budget without reaching the first call; assuming nothing was created',
-  );
-  return { kind: 'none' };
+  // Not knowing is not "nothing was created": a new key could make a second transaction.
+  log.warn('reconciliation read its page budget without reaching the first call; will look again');
+  return { kind: 'error', reason: 'reconciliation page budget exhausted' };
 }
+
+/** Persona may normalise what it stores (case, spaces); compare scalars loosely, skip files and hashes. */
+const normalise = (v: unknown): string | null =>
+  typeof v === 'string'
+    ? v.trim().toLowerCase()
+    : typeof v === 'number' || typeof v === 'boolean'
+      ? String(v)
+      : null;
 
 function sameRequest(txn: TransactionResource, input: TransactionInput): boolean {
   if ((txn.attributes['reference-id'] ?? undefined) !== input.referenceId) return false;
   const theirs = txn.attributes.fields ?? {};
   return Object.entries(input.fields).every(([key, value]) => {
+    const ours = normalise(value);
+    if (ours === null) return true;
     const field = theirs[key];
     const actual =
       field !== null && typeof field === 'object' && 'value' in field ? field.value : field;
-    return canonicalJson(actual) === canonicalJson(value);
+    return normalise(actual) === ours;
   });
 }

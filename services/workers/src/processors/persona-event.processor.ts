@@ -14,7 +14,7 @@ export function personaEventProcessor(deps: ApplyEventDeps & { logger: Logger })
       // Parked, not failed: no attempt is spent; the link promotes it early.
       const delay = Math.min(LINK_WAIT_CAP_MS, 1000 * 2 ** Math.min(12, job.attemptsStarted));
       log.info(
-        { personaTransactionId: outcome.transactionId, retryInMs: delay },
+        { waitingFor: outcome.waitingFor, retryInMs: delay },
         'event waits for its transaction to be linked',
       );
       await job.moveToDelayed(Date.now() + delay, token);

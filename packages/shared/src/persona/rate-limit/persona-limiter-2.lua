@@ -29,6 +29,8 @@
     ARGV[12] '' | 'rate_limited' (a 429) | 'quota' (Quota exceeded)
     ARGV[13] product, for 'quota'
     ARGV[14] quota reset seconds, or ''
+    ARGV[15] ms between sending the request and reading its answer (Persona wrote the
+             headers somewhere in between)
     Returns how many ms the fleet (or the product) is now blocked for, or 0.
 ]]
 local log, state = KEYS[1], KEYS[2]
@@ -45,8 +47,10 @@ local second = tonumber(ARGV[7])
 
 -- Persona's window is fixed and its reset is whole seconds: resume a little after it.
 local RESET_GUARD_MS = 0.25 * second
--- Two header readings whose resets differ by less than this belong to the same window.
-local SAME_WINDOW_MS = 1.5 * second
+-- Persona's fixed window is 60 seconds. Readings whose resets lie less than half a window
+-- apart belong to the same window: a new window cannot end sooner than a full window after
+-- the old one, and an old reading cannot end later than the window it came from.
+local HALF_WINDOW_MS = 30 * second
 
 local function num(field)
   return tonumber(redis.call('HGET', state, field))
@@ -59,22 +63,34 @@ if op == 'observe' then
   if hLimit and hLimit > 0 then
     redis.call('HSET', state, 'remote_limit', hLimit, 'last_limit', hLimit)
   end
+  -- Nonsense (an epoch, a day) must not block the fleet for ever: no reset is longer than
+  -- Persona's window, and no quota reset longer than an hour.
+  if hReset and hReset > 60 then hReset = nil end
+  if quotaReset and quotaReset > 3600 then quotaReset = nil end
   if hRemaining and hReset then
     redis.call('HSET', state, 'last_remaining', hRemaining, 'last_reset', hReset)
+    local latency = tonumber(ARGV[15]) or 0
+    -- Grants since this request left were not counted in what Persona answered.
+    local inFlight = redis.call('ZCOUNT', log, '(' .. (now - latency), '+inf')
+    local remaining = math.max(0, hRemaining - inFlight)
     local resetAt = now + hReset * second + RESET_GUARD_MS
     local curReset = num('remote_reset_at')
-    if not curReset or curReset <= now or resetAt > curReset + SAME_WINDOW_MS then
-      redis.call('HSET', state, 'remote_reset_at', resetAt, 'remote_remaining', hRemaining)
-    elseif resetAt >= curReset - SAME_WINDOW_MS then
-      -- Same window: answers can arrive out of order, the smaller count is the fresher.
-      -- Each whole-second reading bounds the reset from above; keep the tightest bound.
-      local curRemaining = num('remote_remaining') or hRemaining
-      redis.call('HSET', state, 'remote_remaining', math.min(curRemaining, hRemaining),
+    if not curReset or curReset <= now or resetAt - latency - second > curReset + HALF_WINDOW_MS then
+      -- The first reading, or one from a window after ours.
+      redis.call('HSET', state, 'remote_reset_at', resetAt, 'remote_remaining', remaining)
+    elseif resetAt >= curReset - HALF_WINDOW_MS then
+      -- Same window: answers arrive out of order, the smaller count is the fresher. Each
+      -- whole-second reading bounds the reset from above; keep the tightest bound.
+      local curRemaining = num('remote_remaining') or remaining
+      redis.call('HSET', state, 'remote_remaining', math.min(curRemaining, remaining),
         'remote_reset_at', math.min(curReset, resetAt))
     end
+    -- else: a late answer from an earlier window; ignore it.
   end
   if kind == 'rate_limited' then
-    local untilMs = now + (hReset or 1) * second + RESET_GUARD_MS
+    -- We hit the wall: wait out the whole last second (Persona may round the reset down),
+    -- or five seconds when it gave none (its advice: back off from 5 s).
+    local untilMs = now + (hReset and (hReset + 1) or 5) * second
     if untilMs > (num('blocked_until') or 0) then
       redis.call('HSET', state, 'blocked_until', untilMs)
     end
@@ -127,8 +143,10 @@ if product ~= '' then
 end
 
 if inWindow >= limit then
-  local oldest = redis.call('ZRANGE', log, 0, 0, 'WITHSCORES')
-  return deny('window', tonumber(oldest[2]) + window - now)
+  -- The grant whose leaving brings the count under the limit (the oldest, unless Persona
+  -- lowered the limit below what the window already holds).
+  local freeing = redis.call('ZRANGE', log, inWindow - limit, inWindow - limit, 'WITHSCORES')
+  return deny('window', tonumber(freeing[2]) + window - now)
 end
 
 if class ~= 'create' then

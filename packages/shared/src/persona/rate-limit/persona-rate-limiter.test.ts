@@ -133,7 +133,7 @@ describe('persona limiter arithmetic', () => {
   });
 
   describe("Persona's headers", () => {
-    it('When a 429 arrives, then every caller is blocked until the announced reset (plus a guard) and then served again', async () => {
+    it('When a 429 arrives, then every caller is blocked until the announced reset (to the end of its last second) and then served again', async () => {
       const { l, clock } = limiter({ windowMs: 60_000 });
       const blockedFor = await l.observe({
         status: 429,
@@ -142,21 +142,21 @@ describe('persona limiter arithmetic', () => {
         resetSeconds: 7,
         kind: 'rate_limited',
       });
-      expect(blockedFor).toBe(7250);
+      expect(blockedFor).toBe(8000);
       expect(await l.acquire('create')).toMatchObject({
         granted: false,
         reason: 'blocked',
-        retryInMs: 7250,
+        retryInMs: 8000,
       });
       expect(await l.acquire('background')).toMatchObject({ granted: false, reason: 'blocked' });
-      clock.now += 7250;
+      clock.now += 8000;
       expect((await l.acquire('create')).granted).toBe(true);
       expect((await l.stats()).seen429).toBe(1);
     });
 
-    it('When a 429 has no reset header, then the fleet still pauses a second', async () => {
+    it("When a 429 has no reset header, then the fleet pauses 5 s (the first step of Persona's backoff advice)", async () => {
       const { l } = limiter({ windowMs: 60_000 });
-      expect(await l.observe({ status: 429, kind: 'rate_limited' })).toBe(1250);
+      expect(await l.observe({ status: 429, kind: 'rate_limited' })).toBe(5000);
     });
 
     it('When Persona says fewer remain than we would send before its reset, then grants spread over what is left', async () => {
@@ -192,6 +192,63 @@ describe('persona limiter arithmetic', () => {
       expect((await l.stats()).remote.remaining).toBe(99);
       await l.observe({ status: 200, remaining: 10, resetSeconds: 1 }); // a late answer from the old window
       expect((await l.stats()).remote.remaining).toBe(99);
+    });
+
+    it('When a reset header is nonsense (an epoch, a day), then it is ignored rather than blocking for ever', async () => {
+      const { l } = limiter({ windowMs: 60_000 });
+      expect(
+        await l.observe({
+          status: 429,
+          remaining: 0,
+          resetSeconds: 1_700_000_000,
+          kind: 'rate_limited',
+        }),
+      ).toBe(5000);
+      expect(
+        await l.observe({
+          status: 429,
+          kind: 'quota',
+          product: 'transaction',
+          quotaResetSeconds: 86_400,
+        }),
+      ).toBe(60_250);
+    });
+
+    it('When our own calls are still in flight, then a reading from a new window counts them as spent', async () => {
+      const { l, clock } = limiter({ limit: 300, windowMs: 60_000, burst: 3 });
+      for (let i = 0; i < 3; i++) expect((await l.acquire('create')).granted).toBe(true);
+      clock.now += 50;
+      // This answer left 100 ms ago; the three grants above went out after it did.
+      await l.observe({ status: 200, remaining: 10, resetSeconds: 30, latencyMs: 100 });
+      expect((await l.stats()).remote.remaining).toBe(7);
+    });
+
+    it('When a slow answer from the same window arrives after a fresher one, then it neither resets the window nor raises the count', async () => {
+      const { l, clock } = limiter({ limit: 300, windowMs: 60_000 });
+      await l.observe({ status: 200, remaining: 40, resetSeconds: 20, latencyMs: 50 });
+      const first = clock.now;
+      clock.now += 2500;
+      // Sent 3 s ago, when 23 s were left and more remained.
+      await l.observe({ status: 200, remaining: 55, resetSeconds: 23, latencyMs: 3000 });
+      const { remote } = await l.stats();
+      expect(remote.remaining).toBe(40);
+      expect(remote.resetAt).toBe(first + 20_250);
+    });
+
+    it('When Persona lowers the limit below what the window holds, then the wait lasts until enough grants have left', async () => {
+      const { l, clock } = limiter({ limit: 4, windowMs: 1000, burst: 4 });
+      const start = clock.now;
+      for (let i = 0; i < 4; i++) {
+        expect((await l.acquire('create')).granted).toBe(true);
+        clock.now += 10;
+      }
+      await l.observe({ status: 200, limit: 2 });
+      // Grants at 0, 10, 20, 30 ms: a call fits under 2 once three have left (the one at 20 ms).
+      expect(await l.acquire('create')).toMatchObject({
+        granted: false,
+        reason: 'window',
+        retryInMs: start + 20 + 1000 - clock.now,
+      });
     });
 
     it("When Persona's limit is lower than ours, then Persona's is used", async () => {
@@ -231,8 +288,8 @@ describe('persona limiter arithmetic', () => {
       // A window is 60 of Persona's seconds: here one second is 100 ms.
       expect(
         await l.observe({ status: 429, remaining: 0, resetSeconds: 30, kind: 'rate_limited' }),
-      ).toBe(3025);
-      clock.now += 3025;
+      ).toBe(3100);
+      clock.now += 3100;
       expect((await l.acquire('create')).granted).toBe(true);
     });
   });

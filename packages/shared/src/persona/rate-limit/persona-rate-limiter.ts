@@ -24,6 +24,8 @@ export interface BudgetObservation {
   /** The product whose creation quota was breached. */
   product?: string | undefined;
   quotaResetSeconds?: number | undefined;
+  /** Time between sending the request and reading its answer. */
+  latencyMs?: number | undefined;
 }
 
 export interface RateLimiterOptions {
@@ -117,6 +119,7 @@ export class PersonaRateLimiter {
         o.kind ?? '',
         o.product ?? '',
         s(o.quotaResetSeconds),
+        s(o.latencyMs === undefined ? undefined : Math.round(o.latencyMs)),
       ]),
     );
   }
