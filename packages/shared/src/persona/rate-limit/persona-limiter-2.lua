@@ -123,9 +123,10 @@ local inWindow = redis.call('ZCARD', log)
 local function deny(reason, wait)
   wait = math.max(1, math.ceil(wait))
   redis.call('HINCRBY', state, 'denied_' .. reason, 1)
-  if class == 'create' and (reason == 'pacing' or reason == 'window') then
+  if class == 'create' and reason ~= 'quota' then
     -- Creation is waiting for a slot: background work stays out of its way until it has
-    -- gone. (A creation quota or a block does not claim slots creation cannot use.)
+    -- gone, including when a block or Persona's reset ends. (A creation quota does not
+    -- claim slots that creation cannot use.)
     local mark = now + wait + interval
     if mark > (num('create_waiting_until') or 0) then
       redis.call('HSET', state, 'create_waiting_until', math.ceil(mark))

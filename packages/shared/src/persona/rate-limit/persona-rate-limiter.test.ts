@@ -307,5 +307,18 @@ describe('persona limiter arithmetic', () => {
       clock.now += 300;
       expect((await l.acquire('background')).granted).toBe(true);
     });
+
+    it('When a 429 block ends with creation waiting, then creation goes first', async () => {
+      const { l, clock } = limiter({ limit: 60, windowMs: 60_000 });
+      await l.observe({ status: 429, remaining: 0, resetSeconds: 2, kind: 'rate_limited' });
+      expect(await l.acquire('create')).toMatchObject({
+        granted: false,
+        reason: 'blocked',
+        retryInMs: 3000,
+      });
+      clock.now += 3000;
+      expect(await l.acquire('background')).toMatchObject({ granted: false, reason: 'priority' });
+      expect((await l.acquire('create')).granted).toBe(true);
+    });
   });
 });
