@@ -11,7 +11,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { PersonaSimulator } from '@pp/persona-sim';
 import { catalog, RequestStore } from '@pp/shared';
-import { deletePrefix, REDIS_URL, ServiceProcess, uniquePrefix } from '@pp/testing';
+import { deletePrefix, REDIS_URL, ServiceProcess, uniquePrefix, maxInAnyWindow } from '@pp/testing';
 
 const LIMIT = 300;
 const WINDOW_MS = 60_000;
@@ -27,16 +27,6 @@ interface Row {
   got429: number;
   p50: number;
   p99: number;
-}
-
-function maxInAnyWindow(times: number[], w: number): number {
-  let max = 0;
-  let lo = 0;
-  for (let hi = 0; hi < times.length; hi++) {
-    while (times[hi]! - times[lo]! >= w) lo++;
-    max = Math.max(max, hi - lo + 1);
-  }
-  return max;
 }
 
 const quantile = (sorted: number[], q: number) =>

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LoggedRequest } from '@pp/persona-sim';
-import { ServiceProcess, eventually } from '@pp/testing';
+import { ServiceProcess, eventually, maxInAnyWindow } from '@pp/testing';
 import { startPipeline, type Pipeline } from './harness.ts';
 
 /**
@@ -13,17 +13,6 @@ const body = (ref: string) => ({
   fields: { name_first: 'Grace', name_last: 'Hopper' },
   reference_id: ref,
 });
-
-/** Most arrivals in any window [t, t + w) of a sorted list. */
-function maxInAnyWindow(times: number[], w: number): number {
-  let max = 0;
-  let lo = 0;
-  for (let hi = 0; hi < times.length; hi++) {
-    while (times[hi]! - times[lo]! >= w) lo++;
-    max = Math.max(max, hi - lo + 1);
-  }
-  return max;
-}
 
 interface Fleet {
   p: Pipeline;

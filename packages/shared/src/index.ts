@@ -13,3 +13,4 @@ export * from './webhooks/signature.ts';
 export * from './webhooks/envelope.ts';
 export * from './requests/event-state-store.ts';
 export * from './webhooks/event-gate.ts';
+export * from './lifecycle/serve.ts';

@@ -27,3 +27,14 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** Most timestamps in any window [t, t + w) of a sorted list. */
+export function maxInAnyWindow(times: readonly number[], w: number): number {
+  let max = 0;
+  let lo = 0;
+  for (let hi = 0; hi < times.length; hi++) {
+    while (times[hi]! - times[lo]! >= w) lo++;
+    max = Math.max(max, hi - lo + 1);
+  }
+  return max;
+}

@@ -1,11 +1,10 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import {
   catalog,
   createRedis,
   EventStateStore,
   pingRedis,
+  serve,
   RequestStore,
   waitForReady,
   withTimeout,
@@ -60,25 +59,19 @@ export async function startGateway(
     checkReady: () => pingRedis(redis, 1000),
   });
 
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.GATEWAY_PORT, host, (err?: Error) =>
-      err ? reject(err) : resolve(s),
-    );
+  const listening = await serve(app, {
+    port: config.GATEWAY_PORT,
+    host,
+    logger,
+    what: 'api gateway',
+    headersTimeoutMs: 10_000,
+    requestTimeoutMs: 15_000,
   });
-  server.requestTimeout = 15_000;
-  server.headersTimeout = 10_000;
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-  logger.info({ url }, 'api gateway listening');
-
   return {
-    url,
-    port,
+    url: listening.url,
+    port: listening.port,
     close: async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      await listening.close();
       await queue.close();
       redis.disconnect();
     },

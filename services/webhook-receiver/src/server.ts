@@ -1,11 +1,10 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import {
   catalog,
   createRedis,
   EventGate,
   pingRedis,
+  serve,
   waitForReady,
   withTimeout,
   type Logger,
@@ -61,25 +60,20 @@ export async function startReceiver(
     checkReady: () => pingRedis(redis, 1000),
   });
 
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.WEBHOOK_RECEIVER_PORT, host, (err?: Error) =>
-      err ? reject(err) : resolve(s),
-    );
+  const listening = await serve(app, {
+    port: config.WEBHOOK_RECEIVER_PORT,
+    host,
+    logger,
+    what: 'webhook receiver',
+    // Persona waits 5 s; slow senders are cut off well before they can pile up.
+    headersTimeoutMs: 5000,
+    requestTimeoutMs: 10_000,
   });
-  // Persona waits 5 s; slow senders are cut off well before they can pile up.
-  server.headersTimeout = 5000;
-  server.requestTimeout = 10_000;
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-  logger.info({ url }, 'webhook receiver listening');
   return {
-    url,
-    port,
+    url: listening.url,
+    port: listening.port,
     close: async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      await listening.close();
       await queue.close();
       redis.disconnect();
     },
