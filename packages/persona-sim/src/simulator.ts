@@ -189,19 +189,7 @@ export class PersonaSimulator {
     if (this.#neighbourTimer) clearInterval(this.#neighbourTimer);
     this.#neighbourTimer = null;
     if (perWindow <= 0) return;
-    this.#neighbourTimer = setInterval(() => {
-      const at = Date.now();
-      const counted = this.#spend(at);
-      this.requests.push({
-        at,
-        method: 'NEIGHBOUR',
-        path: '',
-        status: counted ? 200 : 429,
-        idempotencyKey: undefined,
-        replay: false,
-        counted,
-      });
-    }, this.#windowMs / perWindow);
+    this.#neighbourTimer = setInterval(() => this.spendBudget(1), this.#windowMs / perWindow);
   }
 
   /** Another program spends `n` requests of the current window at once (a 429 for whoever comes next). */

@@ -1,12 +1,11 @@
 import { Queue } from 'bullmq';
 import {
   catalog,
-  createRedis,
+  connectProducer,
   EventStateStore,
   pingRedis,
   serve,
   RequestStore,
-  waitForReady,
   withTimeout,
   type Logger,
 } from '@pp/shared';
@@ -24,16 +23,12 @@ export async function startGateway(
   config: GatewayConfig,
   { logger, host = '0.0.0.0' }: { logger: Logger; host?: string },
 ): Promise<RunningGateway> {
-  const redis = createRedis({
+  const redis = await connectProducer({
     url: config.REDIS_URL,
-    role: 'producer',
     name: 'gateway',
     logger,
     commandTimeoutMs: config.GATEWAY_REDIS_TIMEOUT_MS,
   });
-  if (!(await waitForReady(redis, 5000))) {
-    logger.warn('redis is not reachable yet; answering 503 until it is');
-  }
   const spec = catalog.transactionCreate;
   const queue = new Queue(spec.name, { connection: redis, prefix: config.QUEUE_PREFIX });
   queue.on('error', (err) => logger.warn({ err }, 'queue error'));

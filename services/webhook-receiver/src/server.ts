@@ -1,11 +1,10 @@
 import { Queue } from 'bullmq';
 import {
   catalog,
-  createRedis,
+  connectProducer,
   EventGate,
   pingRedis,
   serve,
-  waitForReady,
   withTimeout,
   type Logger,
 } from '@pp/shared';
@@ -22,16 +21,12 @@ export async function startReceiver(
   config: ReceiverConfig,
   { logger, host = '0.0.0.0' }: { logger: Logger; host?: string },
 ): Promise<RunningReceiver> {
-  const redis = createRedis({
+  const redis = await connectProducer({
     url: config.REDIS_URL,
-    role: 'producer',
     name: 'webhook-receiver',
     logger,
     commandTimeoutMs: config.WEBHOOK_REDIS_TIMEOUT_MS,
   });
-  if (!(await waitForReady(redis, 5000))) {
-    logger.warn('redis is not reachable yet; answering 503 until it is');
-  }
   const spec = catalog.personaEvents;
   const queue = new Queue(spec.name, { connection: redis, prefix: config.QUEUE_PREFIX });
   queue.on('error', (err) => logger.warn({ err }, 'queue error'));

@@ -69,6 +69,20 @@ export async function waitForReady(redis: Redis, timeoutMs: number): Promise<boo
   });
 }
 
+/**
+ * The connection of an HTTP service: fails fast, and is given a few seconds to come up
+ * at start. A service starts even without Redis (answering 503 until it is back).
+ */
+export async function connectProducer(
+  options: Omit<RedisConnectionOptions, 'role'>,
+): Promise<Redis> {
+  const redis = createRedis({ ...options, role: 'producer' });
+  if (!(await waitForReady(redis, 5000))) {
+    options.logger?.warn('redis is not reachable yet; answering 503 until it is');
+  }
+  return redis;
+}
+
 /** Resolves when PING answers within `timeoutMs`, rejects otherwise. */
 export async function pingRedis(redis: Redis, timeoutMs = 1000): Promise<void> {
   await withTimeout(redis.ping(), timeoutMs, 'redis ping timed out');
