@@ -27,6 +27,22 @@ describe('a bad configuration stops a service with one message naming every prob
       { LOG_LEVEL: 'loud' },
       ['PERSONA_WEBHOOK_SECRETS: is required', 'LOG_LEVEL:'],
     ],
+    [
+      'webhook-receiver',
+      {
+        PERSONA_WEBHOOK_SECRETS: 'wbhsec_config_test_secret',
+        PERSONA_EVENT_DEDUPE_TTL_SECONDS: '3600',
+        PERSONA_WEBHOOK_TOLERANCE_SECONDS: '3601',
+      },
+      [
+        'PERSONA_WEBHOOK_TOLERANCE_SECONDS: must not exceed PERSONA_EVENT_DEDUPE_TTL_SECONDS (3600)',
+      ],
+    ],
+    [
+      'workers',
+      { PERSONA_API_KEY: 'persona_sandbox_x', PERSONA_QUOTA_MAX_WAIT_MS: String(24 * 3600 * 1000) },
+      ['PERSONA_QUOTA_MAX_WAIT_MS: must stay well under 24 h'],
+    ],
   ] as const)(
     'When %s starts with bad values, then it exits 1 and lists each one',
     async (service, env, expected) => {

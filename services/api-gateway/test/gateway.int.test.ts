@@ -240,7 +240,7 @@ describe('api gateway over HTTP against real Redis', () => {
 
     it('When fields are invalid, then 400 names every problem by path', async () => {
       const res = await h.post({
-        transaction_type_id: 'inq_123',
+        transaction_type_id: 'txntp:123',
         fields: ['x'],
         tags: 'vip',
         referenceId: 'camel',
@@ -253,7 +253,7 @@ describe('api gateway over HTTP against real Redis', () => {
       const paths = body.error.details.map((d) => d.path).sort();
       expect(paths).toEqual(['(body)', 'fields', 'tags', 'transaction_type_id']);
       expect(body.error.details.find((d) => d.path === 'transaction_type_id')?.message).toBe(
-        'must be a Persona Transaction Type id (txntp_…)',
+        'must be 1-128 letters, digits, _ - or .',
       );
       expect(body.error.details.find((d) => d.path === '(body)')?.message).toMatch(/referenceId/);
     });

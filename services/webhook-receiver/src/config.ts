@@ -1,22 +1,39 @@
 import { z } from 'zod';
-import { baseEnv, csv, nonNegativeInt, port, positiveInt } from '@pp/shared';
+import { baseEnv, csv, port, positiveInt } from '@pp/shared';
 
-export const ReceiverEnv = z.object({
-  ...baseEnv,
-  /** Port Persona delivers webhooks to. */
-  WEBHOOK_RECEIVER_PORT: port(3001),
-  /** Webhook signing secrets (wbhsec_…), comma-separated; several during a rotation. */
-  PERSONA_WEBHOOK_SECRETS: csv('secret'),
-  /** Largest accepted |now - t| of a signature, in seconds; 0 turns the check off (Persona documents none). */
-  PERSONA_WEBHOOK_TOLERANCE_SECONDS: nonNegativeInt(300),
-  /** How long an event id is remembered as processed (Persona retries for about two days). */
-  PERSONA_EVENT_DEDUPE_TTL_SECONDS: positiveInt(7 * 24 * 3600),
-  /** Largest accepted webhook body, in bytes. */
-  WEBHOOK_MAX_BODY_BYTES: positiveInt(1024 * 1024),
-  /** How long a delivery's claim on an event id lives if its receiver dies before enqueuing. */
-  WEBHOOK_CLAIM_TTL_MS: positiveInt(10_000),
-  /** Deadline for the Redis work behind one delivery (Persona waits 5 s). */
-  WEBHOOK_REDIS_TIMEOUT_MS: positiveInt(2000),
-});
+export const ReceiverEnv = z
+  .object({
+    ...baseEnv,
+    /** Port Persona delivers webhooks to. */
+    WEBHOOK_RECEIVER_PORT: port(3001),
+    /** Webhook signing secrets (wbhsec_…), comma-separated; several during a rotation. */
+    PERSONA_WEBHOOK_SECRETS: csv('secret'),
+    /**
+     * Largest accepted |now - t| of a signature, in seconds; 0 turns the check off. Persona
+     * documents none and its retries span about two days, so by default it is the dedupe
+     * window: a replayed delivery is then always either too old or a known duplicate.
+     */
+    PERSONA_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).optional(),
+    /** How long an event id is remembered as processed (Persona retries for about two days). */
+    PERSONA_EVENT_DEDUPE_TTL_SECONDS: positiveInt(7 * 24 * 3600),
+    /** Largest accepted webhook body, in bytes. */
+    WEBHOOK_MAX_BODY_BYTES: positiveInt(1024 * 1024),
+    /** How long a delivery's claim on an event id lives if its receiver dies before enqueuing. */
+    WEBHOOK_CLAIM_TTL_MS: positiveInt(10_000),
+    /** Deadline for the Redis work behind one delivery (Persona waits 5 s). */
+    WEBHOOK_REDIS_TIMEOUT_MS: positiveInt(2000),
+  })
+  .transform((env, ctx) => {
+    const tolerance = env.PERSONA_WEBHOOK_TOLERANCE_SECONDS ?? env.PERSONA_EVENT_DEDUPE_TTL_SECONDS;
+    if (tolerance > env.PERSONA_EVENT_DEDUPE_TTL_SECONDS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PERSONA_WEBHOOK_TOLERANCE_SECONDS'],
+        message: `must not exceed PERSONA_EVENT_DEDUPE_TTL_SECONDS (${env.PERSONA_EVENT_DEDUPE_TTL_SECONDS}): a delivery replayed after its event id is forgotten would be processed again`,
+      });
+      return z.NEVER;
+    }
+    return { ...env, PERSONA_WEBHOOK_TOLERANCE_SECONDS: tolerance };
+  });
 
 export type ReceiverConfig = z.output<typeof ReceiverEnv>;

@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
 import {
+  admitEvent,
   catalog,
   connectProducer,
   EventGate,
@@ -27,6 +28,11 @@ export async function startReceiver(
     logger,
     commandTimeoutMs: config.WEBHOOK_REDIS_TIMEOUT_MS,
   });
+  if (config.PERSONA_WEBHOOK_TOLERANCE_SECONDS === 0) {
+    logger.warn(
+      'PERSONA_WEBHOOK_TOLERANCE_SECONDS=0: signature timestamps are not checked, so a delivery captured and replayed after PERSONA_EVENT_DEDUPE_TTL_SECONDS would be processed again',
+    );
+  }
   const spec = catalog.personaEvents;
   const queue = new Queue(spec.name, { connection: redis, prefix: config.QUEUE_PREFIX });
   queue.on('error', (err) => logger.warn({ err }, 'queue error'));
@@ -42,16 +48,19 @@ export async function startReceiver(
     secrets: config.PERSONA_WEBHOOK_SECRETS,
     toleranceSeconds: config.PERSONA_WEBHOOK_TOLERANCE_SECONDS,
     nowSeconds: () => Math.floor(Date.now() / 1000),
-    gate,
     isAvailable: () => redis.status === 'ready',
-    withDeadline: (work) =>
-      withTimeout(work, config.WEBHOOK_REDIS_TIMEOUT_MS, 'redis deadline exceeded'),
-    enqueue: async (summary) => {
-      await queue.add('event', spec.payload.parse(summary), {
-        ...spec.jobOptions,
-        jobId: summary.eventId,
-      });
-    },
+    admit: (summary) =>
+      admitEvent(
+        gate,
+        summary.eventId,
+        async () => {
+          await queue.add('event', spec.payload.parse(summary), {
+            ...spec.jobOptions,
+            jobId: summary.eventId,
+          });
+        },
+        (work) => withTimeout(work, config.WEBHOOK_REDIS_TIMEOUT_MS, 'redis deadline exceeded'),
+      ),
     checkReady: () => pingRedis(redis, 1000),
   });
 

@@ -1,7 +1,5 @@
-import { Job, Queue, Worker, type Processor, type WorkerOptions } from 'bullmq';
+import { Worker, type WorkerOptions } from 'bullmq';
 import {
-  actionJobOptions,
-  actionPayload,
   cappedFullJitter,
   catalog,
   createRedis,
@@ -11,20 +9,18 @@ import {
   PersonaClient,
   PersonaRateLimiter,
   RequestStore,
-  type EventSummary,
+  SweepCursorStore,
   type Logger,
+  type QueueKey,
 } from '@pp/shared';
 import type { WorkersConfig } from './config.ts';
-import { personaEventProcessor } from './processors/persona-event.processor.ts';
-import {
-  personaLookupProcessor,
-  reconcileSweepProcessor,
-} from './processors/reconcile.processor.ts';
-import { transactionCreateProcessor } from './processors/transaction-create.processor.ts';
+import { createProducers, type Producers } from './producers.ts';
+import { buildRegistry } from './registry.ts';
 
 export interface RunningWorkers {
   limiter: PersonaRateLimiter;
-  workers: Worker[];
+  producers: Producers;
+  workers: Partial<Record<QueueKey, Worker>>;
   /** Stops taking jobs, lets active ones finish (up to the shutdown timeout), closes Redis. */
   close: () => Promise<void>;
 }
@@ -33,8 +29,8 @@ export interface RunningWorkers {
 const GATE_CLAIM_TTL_MS = 10_000;
 
 /**
- * Builds every worker of this process from config: the registry of queues, their
- * processors, concurrency and locks. Shutdown closes them in reverse order.
+ * Starts every worker of this process from config (the registry), the periodic sweeps, and
+ * the producers they share. Shutdown closes them in reverse order.
  */
 export async function startWorkers(
   config: WorkersConfig,
@@ -53,6 +49,10 @@ export async function startWorkers(
     windowMs: config.PERSONA_RATE_LIMIT_WINDOW_MS,
     marginMs: config.PERSONA_RATE_LIMIT_MARGIN_MS,
     burst: config.PERSONA_RATE_LIMIT_BURST,
+    // Background work (the sweeps, lookups) keeps its share even under a creation backlog.
+    backgroundReserve: Math.ceil(
+      config.EVENT_SWEEP_BUDGET_SHARE * config.PERSONA_RATE_LIMIT_PER_MINUTE,
+    ),
   });
   const persona = new PersonaClient({
     baseUrl: config.PERSONA_API_BASE_URL,
@@ -66,23 +66,24 @@ export async function startWorkers(
   const state = new EventStateStore(connection, {
     prefix,
     dedupeTtlSeconds: config.PERSONA_EVENT_DEDUPE_TTL_SECONDS,
+    foreignTtlSeconds: Math.ceil(config.EVENT_LINK_TIMEOUT_MS / 1000),
   });
   const gate = new EventGate(connection, {
     prefix,
     claimTtlMs: GATE_CLAIM_TTL_MS,
     dedupeTtlSeconds: config.PERSONA_EVENT_DEDUPE_TTL_SECONDS,
   });
-
-  const queues = new Map<string, Queue>();
-  const queue = (name: string): Queue => {
-    let q = queues.get(name);
-    if (!q) {
-      q = new Queue(name, { connection, prefix });
-      q.on('error', (err) => logger.warn({ err, queue: name }, 'queue error'));
-      queues.set(name, q);
-    }
-    return q;
-  };
+  const producers = createProducers({ connection, prefix, gate, store, state, logger });
+  const registry = buildRegistry({
+    config,
+    logger,
+    store,
+    state,
+    cursor: new SweepCursorStore(connection, { prefix }),
+    persona,
+    limiter,
+    producers,
+  });
 
   const common: WorkerOptions = {
     connection,
@@ -102,126 +103,18 @@ export async function startWorkers(
           : 1000,
     },
   };
-  // Queues whose jobs call Persona release one job per tick, fleet-wide, so that a queue
-  // resuming after a budget pause releases one job, not one per worker slot. Ticks are
-  // well under a Persona slot: the budget, not this, sets the pace.
-  const personaTick = {
-    max: 1,
-    duration: Math.max(
-      5,
-      Math.floor(
-        (config.PERSONA_RATE_LIMIT_WINDOW_MS + config.PERSONA_RATE_LIMIT_MARGIN_MS) /
-          config.PERSONA_RATE_LIMIT_PER_MINUTE /
-          4,
-      ),
-    ),
-  };
-
-  /** Feeds an event into the webhook path: the gate, then the events queue. */
-  const ingest = async (summary: EventSummary) => {
-    const claim = await gate.claim(summary.eventId);
-    if (claim.result !== 'claimed') return;
-    const spec = catalog.personaEvents;
-    await queue(spec.name).add('event', spec.payload.parse(summary), {
-      ...spec.jobOptions,
-      jobId: summary.eventId,
-    });
-    await gate.confirm(summary.eventId, claim.nonce);
-  };
-
-  /** Parked events run now instead of at their next look. */
-  const wake = async (eventIds: string[]) => {
-    for (const eventId of eventIds) {
-      const job = await Job.fromId(queue(catalog.personaEvents.name), eventId);
-      if (job && (await job.isDelayed())) await job.promote().catch(() => undefined);
-    }
-  };
-
-  /** A Persona transaction was linked to its request: its parked events go, late ones are replayed. */
-  const onLinked = async (personaTransactionId: string) => {
-    await wake(await state.takePending(personaTransactionId));
-    const spec = catalog.personaEvents;
-    for (const summary of await state.takeLate(personaTransactionId)) {
-      await queue(spec.name).add('event', summary, {
-        ...spec.jobOptions,
-        jobId: `${summary.eventId}-late`,
-      });
-    }
-  };
-
-  const registry: { name: string; processor: Processor; options: Partial<WorkerOptions> }[] = [
-    {
-      name: catalog.transactionCreate.name,
-      processor: transactionCreateProcessor({
-        logger: logger.child({ queue: catalog.transactionCreate.name }),
-        store,
-        persona,
-        queue: queue(catalog.transactionCreate.name),
-        reconcileAfter: config.PERSONA_RECONCILE_AFTER_5XX,
-        onLinked,
-      }),
-      options: { concurrency: config.WORKER_CONCURRENCY, limiter: personaTick },
-    },
-    {
-      name: catalog.personaEvents.name,
-      processor: personaEventProcessor({
-        logger: logger.child({ queue: catalog.personaEvents.name }),
-        store,
-        state,
-        rules: config.routingRules,
-        decisionStatuses: new Set(config.DECISION_STATUSES),
-        linkTimeoutMs: config.EVENT_LINK_TIMEOUT_MS,
-        wake,
-        fanOut: async (name, eventId, payload) => {
-          await queue(name).add('action', actionPayload.parse(payload), {
-            ...actionJobOptions,
-            jobId: eventId,
-          });
-        },
-      }),
-      options: { concurrency: config.EVENT_CONCURRENCY },
-    },
-    {
-      name: catalog.reconcileSweep.name,
-      processor: reconcileSweepProcessor({
-        logger: logger.child({ queue: catalog.reconcileSweep.name }),
-        store,
-        state,
-        afterMs: config.RECONCILE_AFTER_MS,
-        batch: 200,
-        enqueueLookup: async (requestId, transactionId, now) => {
-          const spec = catalog.personaLookup;
-          await queue(spec.name).add('lookup', spec.payload.parse({ requestId, transactionId }), {
-            ...spec.jobOptions,
-            // One lookup per request per sweep; a failed one kept for inspection never blocks the next.
-            jobId: `lookup-${requestId}-${now}`,
-          });
-        },
-      }),
-      options: { concurrency: 1 },
-    },
-    {
-      name: catalog.personaLookup.name,
-      processor: personaLookupProcessor({
-        logger: logger.child({ queue: catalog.personaLookup.name }),
-        store,
-        state,
-        persona,
-        ingest,
-        queue: queue(catalog.personaLookup.name),
-      }),
-      options: { concurrency: 2, limiter: personaTick },
-    },
-  ];
-
-  const workers = registry.map(({ name, processor, options }) => {
-    const worker = new Worker(name, processor, { ...common, ...options });
+  const workers: Partial<Record<QueueKey, Worker>> = {};
+  for (const [key, spec] of Object.entries(registry) as [
+    QueueKey,
+    NonNullable<(typeof registry)[QueueKey]>,
+  ][]) {
+    const name = catalog[key].name;
+    const worker = new Worker(name, spec.processor, { ...common, ...spec.options });
     worker.on('error', (err) => logger.warn({ err, queue: name }, 'worker error'));
-    return worker;
-  });
+    workers[key] = worker;
+  }
 
-  const createWorker = workers[0]!;
-  createWorker.on('failed', (job, err) => {
+  workers.transactionCreate?.on('failed', (job, err) => {
     if (!job) return;
     void job
       .isFailed()
@@ -238,17 +131,30 @@ export async function startWorkers(
       .catch((e: unknown) => logger.warn({ err: e }, 'could not record a failed job'));
   });
 
-  // Any number of processes may upsert the same scheduler: one sweep per interval.
-  await queue(catalog.reconcileSweep.name).upsertJobScheduler(
-    'reconcile-sweep',
-    { every: config.RECONCILE_INTERVAL_MS },
-    { name: 'sweep', data: {}, opts: catalog.reconcileSweep.jobOptions },
-  );
+  // Any number of processes may upsert the same scheduler: one run per interval.
+  await producers
+    .queue(catalog.reconcileSweep.name)
+    .upsertJobScheduler(
+      'reconcile-sweep',
+      { every: config.RECONCILE_INTERVAL_MS },
+      { name: 'sweep', data: {}, opts: catalog.reconcileSweep.jobOptions },
+    );
+  const sweeps = producers.queue(catalog.eventSweep.name);
+  if (config.EVENT_SWEEP_INTERVAL_MS > 0) {
+    await sweeps.upsertJobScheduler(
+      'event-sweep',
+      { every: config.EVENT_SWEEP_INTERVAL_MS },
+      { name: 'sweep', data: {}, opts: catalog.eventSweep.jobOptions },
+    );
+  } else {
+    await sweeps.removeJobScheduler('event-sweep');
+  }
 
-  await Promise.all(workers.map((w) => w.waitUntilReady()));
+  const running = Object.values(workers);
+  await Promise.all(running.map((w) => w.waitUntilReady()));
   logger.info(
     {
-      queues: workers.map((w) => w.name),
+      queues: running.map((w) => w.name),
       concurrency: config.WORKER_CONCURRENCY,
       ratePerWindow: config.PERSONA_RATE_LIMIT_PER_MINUTE,
       windowMs: config.PERSONA_RATE_LIMIT_WINDOW_MS,
@@ -258,13 +164,14 @@ export async function startWorkers(
 
   return {
     limiter,
+    producers,
     workers,
     close: async () => {
       const deadline = new Promise<void>((resolve) =>
         setTimeout(resolve, config.WORKER_SHUTDOWN_TIMEOUT_MS).unref(),
       );
-      await Promise.race([Promise.all([...workers].reverse().map((w) => w.close())), deadline]);
-      await Promise.all([...queues.values()].map((q) => q.close()));
+      await Promise.race([Promise.all([...running].reverse().map((w) => w.close())), deadline]);
+      await producers.close();
       connection.disconnect();
     },
   };

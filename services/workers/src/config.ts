@@ -49,14 +49,25 @@ export const WorkersEnv = z
     ROUTING_RULES: z.string().optional(),
     /** The same, from a JSON file. */
     ROUTING_RULES_FILE: z.string().optional(),
-    /** Transaction statuses that count as a decision: reconciliation stops asking after one. */
-    DECISION_STATUSES: csv('status').default([
-      'approved',
-      'declined',
-      'needs_review',
-      'needs review',
-      'errored',
-    ]),
+    /**
+     * Transaction statuses that end the wait for a decision: reconciliation stops asking
+     * after one. `needs_review` is not among them: a reviewer's decision is still to come.
+     */
+    DECISION_STATUSES: csv('status').default(['approved', 'declined', 'errored']),
+    /**
+     * The longest a request waits on Persona's transaction-creation quota (a quota may last
+     * days; Persona keeps an Idempotency-Key 24 h): past it we look for the transaction by
+     * its tag and fail the request `quota_exceeded` if there is none.
+     */
+    PERSONA_QUOTA_MAX_WAIT_MS: positiveInt(6 * 3600 * 1000),
+    /** How far Persona's lists may lag behind creation: searches and sweeps allow for it. */
+    PERSONA_LIST_LAG_MS: nonNegativeInt(30_000),
+    /** How often the event-stream sweep walks `GET /events`; 0 turns it off. */
+    EVENT_SWEEP_INTERVAL_MS: nonNegativeInt(60_000),
+    /** Share of the Persona budget the event-stream sweep may spend. */
+    EVENT_SWEEP_BUDGET_SHARE: z.coerce.number().min(0).max(0.5).default(0.05),
+    /** Event names the sweep asks for; by default those the routing rules route. */
+    EVENT_SWEEP_NAMES: csv('event name').optional(),
     /** How often the reconciliation sweep runs. */
     RECONCILE_INTERVAL_MS: positiveInt(60_000),
     /** How long a submitted transaction may go without a decision before we ask Persona. */
@@ -90,6 +101,14 @@ export const WorkersEnv = z
     return { ...env, routingRules: rules.data };
   })
   .superRefine((env, ctx) => {
+    if (env.PERSONA_QUOTA_MAX_WAIT_MS >= 20 * 3600 * 1000) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PERSONA_QUOTA_MAX_WAIT_MS'],
+        message:
+          'must stay well under 24 h (Persona keeps an Idempotency-Key about 24 h; a retry after that may create a second transaction)',
+      });
+    }
     if (env.WORKER_LOCK_DURATION_MS <= env.PERSONA_TIMEOUT_MS) {
       ctx.addIssue({
         code: 'custom',

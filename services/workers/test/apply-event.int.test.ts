@@ -45,9 +45,9 @@ const deps = (): ApplyEventDeps => ({
   ]),
   decisionStatuses: new Set(['approved', 'declined']),
   linkTimeoutMs: 60_000,
-  wake: (ids: string[]) => {
-    woken.push(...ids);
-    return Promise.resolve();
+  onLinked: () => Promise.resolve(),
+  release: async (ids: string[]) => {
+    woken.push(...(await state.takePending(...ids)));
   },
   fanOut: async (name: string, eventId: string, payload: ActionPayload) => {
     if (failNext === name) {
@@ -73,6 +73,8 @@ const event = (
   transactionId: 'txn_applyTest',
   referenceId: 'user-9',
   related: [],
+  taggedRequestId: null,
+  tagsSeen: false,
   source: 'webhook',
   ...over,
 });

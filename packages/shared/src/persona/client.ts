@@ -89,6 +89,7 @@ export class PersonaClient {
     return this.#call(
       'POST',
       '/transactions',
+      'POST /transactions',
       { callClass: 'create', ...options },
       { json: { data: { attributes } }, product: TRANSACTION_PRODUCT },
       (body) => transactionDocument.safeParse(body),
@@ -100,6 +101,7 @@ export class PersonaClient {
     return this.#call(
       'GET',
       `/transactions/${encodeURIComponent(id)}`,
+      'GET /transactions/:id',
       options,
       {},
       (body) => transactionDocument.safeParse(body),
@@ -121,35 +123,38 @@ export class PersonaClient {
     return this.#call(
       'GET',
       `/transactions?${query.toString()}`,
+      'GET /transactions',
       options,
       {},
       (body) => transactionList.safeParse(body),
       (doc) => ({
-        data: readable(doc.data, transactionResource),
+        data: readable(doc.data, transactionResource, this.#o.logger, 'transaction'),
         nextCursor: nextCursor(doc.links?.next),
       }),
     );
   }
 
-  /** `GET /events`, newest first, filtered by the objects they are about. */
+  /** `GET /events`, newest first, filtered by the objects they are about and/or by name. */
   listEvents(
-    filter: { objectIds: string[] },
+    filter: { objectIds?: string[]; names?: string[] },
     page: { after?: string; size?: number },
     options: CallOptions,
   ): Promise<CallResult<EventPage>> {
     const query = new URLSearchParams();
-    query.set('filter[object-id]', filter.objectIds.join(','));
+    if (filter.objectIds) query.set('filter[object-id]', filter.objectIds.join(','));
+    if (filter.names) query.set('filter[name]', filter.names.join(','));
     if (page.after) query.set('page[after]', page.after);
     query.set('page[size]', String(page.size ?? 100));
     return this.#call(
       'GET',
       `/events?${query.toString()}`,
+      'GET /events',
       options,
       {},
       (body) => eventList.safeParse(body),
       (doc) => ({
         // One odd event must not hide the others: keep those we can read.
-        data: readable(doc.data, eventResource),
+        data: readable(doc.data, eventResource, this.#o.logger, 'event'),
         nextCursor: nextCursor(doc.links?.next),
       }),
     );
@@ -158,6 +163,8 @@ export class PersonaClient {
   async #call<S, T>(
     method: 'GET' | 'POST',
     path: string,
+    /** The endpoint, without ids: what logs and metrics name the call by. */
+    op: string,
     options: CallOptions,
     extra: { json?: unknown; product?: string },
     parse: (body: unknown) => z.ZodSafeParseResult<S>,
@@ -169,7 +176,6 @@ export class PersonaClient {
       return { kind: 'throttled', retryInMs: permit.retryInMs, reason: permit.reason };
     }
     const started = performance.now();
-    const op = `${method} ${path.split('?')[0]!.replace(/\/(txn|evt)_[A-Za-z0-9]+/g, '/:id')}`;
     let status: number;
     let headers: Record<string, string | string[] | undefined>;
     let body: string;
@@ -206,6 +212,8 @@ export class PersonaClient {
 
     const classified = classifyResponse(status, body);
     const requestId = firstHeader(headers['request-id']);
+    // Persona documents its quota headers under two spellings; read both.
+    const quotaRemaining = numericHeader(headers, 'quota-remaining', 'quotalimit-remaining');
     const blockedForMs = await limiter.observe({
       status,
       limit: numericHeader(headers, 'ratelimit-limit'),
@@ -216,7 +224,9 @@ export class PersonaClient {
           ? 'rate_limited'
           : classified.kind === 'quota_exceeded'
             ? 'quota'
-            : undefined,
+            : extra.product && quotaRemaining === 0
+              ? 'quota_spent'
+              : undefined,
       product: extra.product,
       quotaResetSeconds: numericHeader(headers, 'quota-reset', 'quotalimit-reset'),
       latencyMs: performance.now() - started,
@@ -229,6 +239,7 @@ export class PersonaClient {
           requestId,
           ms: Math.round(performance.now() - started),
           remaining: numericHeader(headers, 'ratelimit-remaining'),
+          ...(quotaRemaining === undefined ? {} : { quotaRemaining }),
         },
       },
       'persona call',
@@ -267,11 +278,21 @@ const eventList = z.looseObject({
   links: z.looseObject({ next: z.string().nullish() }).nullish(),
 });
 
-/** The items of a list that parse; the rest are skipped. */
-function readable<S extends z.ZodType>(items: unknown[], schema: S): z.output<S>[] {
-  return items.flatMap((item) => {
+/** The items of a list that parse; the rest are logged (by position, never content) and skipped. */
+function readable<S extends z.ZodType>(
+  items: unknown[],
+  schema: S,
+  logger: Logger,
+  what: string,
+): z.output<S>[] {
+  return items.flatMap((item, index) => {
     const parsed = schema.safeParse(item);
-    return parsed.success ? [parsed.data] : [];
+    if (parsed.success) return [parsed.data];
+    logger.warn(
+      { index, problems: parsed.error.issues.map((i) => i.path.join('.')).slice(0, 5) },
+      `skipped a ${what} we could not read in a Persona list`,
+    );
+    return [];
   });
 }
 

@@ -1,30 +1,37 @@
 import { z } from 'zod';
+import { personaId } from './ids.ts';
+import { inflected } from './inflection.ts';
 
 /**
  * The parts of Persona's JSON:API bodies we read. Objects are loose on purpose: Persona
  * adds attributes and types without notice (its versioning policy), so we never reject a
  * body for carrying more than we know.
  */
-export const relationshipRef = z.looseObject({ type: z.string(), id: z.string() });
+export const relationshipRef = inflected(z.looseObject({ type: z.string(), id: z.string() }));
 
+/** Read in any of Persona's key casings; keys inside `fields` are never inflected. */
 export const transactionResource = z.looseObject({
-  // Persona may change id formats without notice (its versioning policy): any id will do.
   type: z.string(),
-  id: z.string().min(1),
-  attributes: z.looseObject({
-    status: z.string().nullish(),
-    'reference-id': z.string().nullish(),
-    /** `{ "<key>": { "type": "...", "value": ... } }`; personal data, never logged. */
-    fields: z.record(z.string(), z.unknown()).nullish(),
-    tags: z.array(z.string()).nullish(),
-    'created-at': z.string().nullish(),
-    'updated-at': z.string().nullish(),
-  }),
-  relationships: z
-    .looseObject({
-      'related-objects': z.looseObject({ data: z.array(relationshipRef).nullish() }).nullish(),
-    })
-    .nullish(),
+  // Persona may change id formats without notice (its versioning policy): any safe id will do.
+  id: personaId,
+  attributes: inflected(
+    z.looseObject({
+      status: z.string().nullish(),
+      'reference-id': z.string().nullish(),
+      /** `{ "<key>": { "type": "...", "value": ... } }`; personal data, never logged. */
+      fields: z.record(z.string(), z.unknown()).nullish(),
+      tags: z.array(z.string()).nullish(),
+      'created-at': z.string().nullish(),
+      'updated-at': z.string().nullish(),
+    }),
+  ),
+  relationships: inflected(
+    z.looseObject({
+      'related-objects': inflected(
+        z.looseObject({ data: z.array(relationshipRef).nullish() }),
+      ).nullish(),
+    }),
+  ).nullish(),
 });
 export type TransactionResource = z.output<typeof transactionResource>;
 

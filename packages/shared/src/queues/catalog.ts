@@ -1,5 +1,6 @@
 import type { JobsOptions } from 'bullmq';
 import { z } from 'zod';
+import { personaId, requestId } from '../persona/ids.ts';
 import { eventSummary } from '../webhooks/envelope.ts';
 
 /**
@@ -11,8 +12,6 @@ import { eventSummary } from '../webhooks/envelope.ts';
 
 /** Name of the custom BullMQ backoff type; the workers register {@link cappedFullJitter} under it. */
 export const PERSONA_BACKOFF = 'persona-jitter';
-
-const requestId = z.string().regex(/^req_[A-Za-z0-9]{20,40}$/);
 
 export const catalog = {
   transactionCreate: {
@@ -62,15 +61,30 @@ export const catalog = {
     name: 'persona-lookup',
     payload: z.object({
       requestId: requestId,
-      transactionId: z.string().startsWith('txn_'),
+      transactionId: personaId,
       /** Set once the transaction was read and its events must be fetched. */
-      objectIds: z.array(z.string()).max(101).optional(),
+      objectIds: z.array(personaId).max(101).optional(),
+      /**
+       * Fetch the events whatever the status, and apply those never applied: the transaction
+       * had been taken for another program's before its request was linked.
+       */
+      replay: z.boolean().optional(),
     }),
     jobOptions: {
       attempts: 10,
       backoff: { type: PERSONA_BACKOFF },
       removeOnComplete: true,
       removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
+    } satisfies JobsOptions,
+  },
+  /** Periodic walk of Persona's event stream, for events lost after we answered 200. */
+  eventSweep: {
+    name: 'persona-event-sweep',
+    payload: z.object({}),
+    jobOptions: {
+      attempts: 1,
+      removeOnComplete: { count: 100 },
+      removeOnFail: { count: 100 },
     } satisfies JobsOptions,
   },
 } as const;

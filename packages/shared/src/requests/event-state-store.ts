@@ -45,6 +45,8 @@ export interface EventStateStoreOptions {
   dedupeTtlSeconds?: number;
   /** How long links and indexes are kept. @defaultValue 30 days */
   retentionSeconds?: number;
+  /** How long a transaction (and its objects) proven another program's is remembered. @defaultValue 12 h */
+  foreignTtlSeconds?: number;
 }
 
 const ms = (iso: string | null): number => {
@@ -62,12 +64,14 @@ export class EventStateStore {
   readonly #prefix: string;
   readonly #dedupeTtl: number;
   readonly #retention: number;
+  readonly #foreignTtl: number;
 
   constructor(redis: Redis, options: EventStateStoreOptions) {
     this.#redis = redis;
     this.#prefix = options.prefix;
     this.#dedupeTtl = options.dedupeTtlSeconds ?? 7 * 24 * 3600;
     this.#retention = options.retentionSeconds ?? 30 * 24 * 3600;
+    this.#foreignTtl = options.foreignTtlSeconds ?? 12 * 3600;
   }
 
   #k = (...parts: string[]) => [this.#prefix, ...parts].join(':');
@@ -164,9 +168,33 @@ export class EventStateStore {
     return replies.slice(0, keys.length).flatMap(([, ids]) => ids as string[]);
   }
 
-  /** An event that waited longer than the link timeout, kept in case its transaction is linked later. */
-  async keepLate(transactionId: string, summary: EventSummary): Promise<void> {
-    const key = this.#k('late', transactionId);
+  /**
+   * A transaction of another program on the same Persona environment, and its
+   * verifications and reports: their events are recorded and dropped, never parked.
+   */
+  async markForeign(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const m = this.#redis.multi();
+    for (const id of ids) m.set(this.#k('foreign', id), '1', 'EX', this.#foreignTtl);
+    await m.exec();
+  }
+
+  async isForeign(id: string): Promise<boolean> {
+    return (await this.#redis.exists(this.#k('foreign', id))) === 1;
+  }
+
+  /** True (once) when the transaction had been taken for another program's; the mark is dropped. */
+  async takeForeign(id: string): Promise<boolean> {
+    return (await this.#redis.del(this.#k('foreign', id))) === 1;
+  }
+
+  /**
+   * An event that waited longer than the link timeout, kept in case what it waits for (its
+   * transaction, or for a verification or report, the transaction event listing it) is
+   * linked later.
+   */
+  async keepLate(linkId: string, summary: EventSummary): Promise<void> {
+    const key = this.#k('late', linkId);
     await this.#redis
       .multi()
       .hset(key, summary.eventId, JSON.stringify(summary))
@@ -174,13 +202,17 @@ export class EventStateStore {
       .exec();
   }
 
-  async takeLate(transactionId: string): Promise<EventSummary[]> {
-    const key = this.#k('late', transactionId);
-    const [[, all]] = (await this.#redis.multi().hvals(key).del(key).exec()) as [
-      [null, string[]],
-      unknown,
-    ];
-    return all.map((raw) => JSON.parse(raw) as EventSummary);
+  /** The events kept late on these ids, now taken. */
+  async takeLate(...linkIds: string[]): Promise<EventSummary[]> {
+    if (linkIds.length === 0) return [];
+    const keys = linkIds.map((id) => this.#k('late', id));
+    const m = this.#redis.multi();
+    for (const key of keys) m.hvals(key);
+    m.del(...keys);
+    const replies = (await m.exec()) as [Error | null, unknown][];
+    return replies
+      .slice(0, keys.length)
+      .flatMap(([, all]) => (all as string[]).map((raw) => JSON.parse(raw) as EventSummary));
   }
 
   /** Events that name no transaction of ours, or whose names we do not route: ids and names only. */

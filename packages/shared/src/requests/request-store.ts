@@ -8,6 +8,9 @@ const rotateScript = new LuaScript(new URL('./rotate-key-1.lua', import.meta.url
 
 export type RequestStatus = 'queued' | 'submitted' | 'failed';
 
+/** The error code a request fails with when a look finds nothing was created. */
+export type GiveUpReason = 'persona_unavailable' | 'quota_exceeded';
+
 export interface RequestError {
   /** Stable machine code: `persona_rejected`, `persona_unavailable`, ... */
   code: string;
@@ -44,6 +47,14 @@ export interface TransactionRequest {
   serverErrors: number;
   /** When the first Persona call under the current key was made (ms), for reconciliation. */
   firstAttemptAt: number | null;
+  /** When the latest Persona call under the current key was made (ms): lists may lag behind it. */
+  lastAttemptAt: number | null;
+  /**
+   * Set once the job has given up calling Persona (its last attempt ended without a trustworthy
+   * answer, or a quota outlasted our wait): from then on it only looks for the transaction,
+   * and fails with this code if there is none.
+   */
+  givenUp: GiveUpReason | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -150,9 +161,20 @@ export class RequestStore {
     return raw === null ? null : (JSON.parse(raw) as Record<string, unknown>);
   }
 
-  /** Records the first call under the current key (no-op if already set). */
+  /** Records a call under the current key: the first one's time is kept, the latest one's too. */
   async markAttempt(id: string): Promise<void> {
-    await this.#redis.hsetnx(this.recordKey(id), 'first_attempt_at', String(this.#now().getTime()));
+    const key = this.recordKey(id);
+    const now = String(this.#now().getTime());
+    await this.#redis
+      .multi()
+      .hsetnx(key, 'first_attempt_at', now)
+      .hset(key, 'last_attempt_at', now)
+      .exec();
+  }
+
+  /** The job stops calling Persona and only looks for the transaction from now on. */
+  async markGivenUp(id: string, reason: GiveUpReason): Promise<void> {
+    await this.#redis.hsetnx(this.recordKey(id), 'given_up', reason);
   }
 
   /** Counts a 5xx under the current key; returns the consecutive count. */
@@ -264,6 +286,8 @@ function parseRecord(h: Record<string, string>): TransactionRequest | null {
     error: h.error ? (JSON.parse(h.error) as RequestError) : null,
     serverErrors: Number(h.server_errors ?? 0),
     firstAttemptAt: h.first_attempt_at ? Number(h.first_attempt_at) : null,
+    lastAttemptAt: h.last_attempt_at ? Number(h.last_attempt_at) : null,
+    givenUp: (h.given_up as GiveUpReason | undefined) ?? null,
     createdAt: h.created_at ?? '',
     updatedAt: h.updated_at ?? '',
   };

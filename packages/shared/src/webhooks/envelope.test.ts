@@ -49,7 +49,10 @@ describe('parseWebhookBody', () => {
         updatedAt: '2024-02-16T09:12:04.118Z',
         transactionId: 'txn_26wUfNNK6Ze7qkwyK6kuj7RkZgdP',
         referenceId: 'order-490020245',
-        related: [{ type: 'account', id: 'act_9yGqWZ8jK4pN2dR7sVxL3bTm' }],
+        // Accounts are shared between transactions: never linked to one.
+        related: [],
+        taggedRequestId: null,
+        tagsSeen: false,
         source: 'webhook',
       },
     });
@@ -96,12 +99,113 @@ describe('parseWebhookBody', () => {
     });
   });
 
+  describe("Persona's dialects", () => {
+    const snake = (k: string) => k.replace(/-/g, '_');
+    const camel = (k: string) => k.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+    /** Inflects every key, except inside `fields`, as a webhook configured so would. */
+    const inflect = (v: unknown, f: (k: string) => string): unknown =>
+      Array.isArray(v)
+        ? v.map((x) => inflect(x, f))
+        : v !== null && typeof v === 'object'
+          ? Object.fromEntries(
+              Object.entries(v).map(([k, x]) => [f(k), k === 'fields' ? x : inflect(x, f)]),
+            )
+          : v;
+    const tagged = () =>
+      event(
+        {},
+        {
+          data: {
+            type: 'transaction',
+            id: 'trx-Opaque.Id_1',
+            attributes: {
+              status: 'needs review',
+              'reference-id': 'user-7',
+              fields: { 'name-first': { type: 'string', value: 'PII-KEBAB-FIELD' } },
+              tags: ['vip', 'persona-pipeline:req_0123456789abcdef0123456789abcdef'],
+              'updated-at': '2024-02-16T09:12:04.118Z',
+            },
+            relationships: {
+              'related-objects': {
+                data: [
+                  { type: 'account', id: 'act_1' },
+                  { type: 'inquiry', id: 'inq_1' },
+                  { type: 'verification/database', id: 'vrf-1' },
+                  { type: 'report/watchlist', id: 'rpt-1' },
+                ],
+              },
+            },
+          },
+        },
+      );
+
+    it.each([
+      ['kebab-case', (k: string) => k],
+      ['snake_case', snake],
+      ['camelCase', camel],
+    ])(
+      'When the webhook sends %s keys, then the summary is the same, with only verifications and reports related and our tag read',
+      (_label, f) => {
+        const result = parseWebhookBody(raw(inflect(tagged(), f)));
+        expect(result).toEqual({
+          ok: true,
+          summary: {
+            eventId: 'evt_3KqH4xVnR2bPmYwL9sTgD3cE',
+            name: 'transaction.status-updated',
+            createdAt: '2024-02-16T09:12:04.118Z',
+            object: { type: 'transaction', id: 'trx-Opaque.Id_1' },
+            status: 'needs review',
+            updatedAt: '2024-02-16T09:12:04.118Z',
+            transactionId: 'trx-Opaque.Id_1',
+            referenceId: 'user-7',
+            related: [
+              { type: 'verification/database', id: 'vrf-1' },
+              { type: 'report/watchlist', id: 'rpt-1' },
+            ],
+            taggedRequestId: 'req_0123456789abcdef0123456789abcdef',
+            tagsSeen: true,
+            source: 'webhook',
+          },
+        });
+        expect(JSON.stringify(result)).not.toMatch(/PII-|vip/);
+      },
+    );
+
+    it('When a verification event comes in camelCase with other id prefixes, then it names its transaction', () => {
+      const body = inflect(
+        event(
+          { name: 'verification.passed' },
+          {
+            data: {
+              type: 'verification/database',
+              id: 'verif-9',
+              attributes: { status: 'passed', 'completed-at': '2024-02-16T09:12:05.000Z' },
+              relationships: { transaction: { data: { type: 'transaction', id: 'tx-9' } } },
+            },
+          },
+        ),
+        camel,
+      );
+      expect(parseWebhookBody(raw(body))).toMatchObject({
+        ok: true,
+        summary: {
+          object: { id: 'verif-9' },
+          transactionId: 'tx-9',
+          updatedAt: '2024-02-16T09:12:05.000Z',
+          tagsSeen: false,
+        },
+      });
+    });
+  });
+
   it.each([
     ['not JSON', Buffer.from('{"data":')],
     ['a JSON array', raw([1, 2])],
     ['no data', raw({})],
     ['a data.type other than event', raw({ data: { ...event().data, type: 'inquiry' } })],
-    ['an id that is not evt_', raw({ data: { ...event().data, id: 'inq_1' } })],
+    ['an id with a colon', raw({ data: { ...event().data, id: 'evt:1' } })],
+    ['an id of digits only', raw({ data: { ...event().data, id: '12345' } })],
+    ['an id too long', raw({ data: { ...event().data, id: 'e'.repeat(129) } })],
     ['no event name', raw(event({ name: '' }))],
     ['a bad created-at', raw(event({ 'created-at': 'yesterday' }))],
   ])('When the body is %s, then it is not a Persona event', (_label, body) => {

@@ -49,3 +49,31 @@ export class EventGate {
     await script.run(this.#redis, [this.key(eventId)], ['release', nonce, 0]);
   }
 }
+
+export type GateOutcome = 'accepted' | 'duplicate' | 'in_flight';
+
+/**
+ * The one way an event enters the events queue: claim its id, enqueue, confirm. Throws when
+ * Redis fails (the claim released, so that a retry is processed, not taken for a
+ * duplicate); `deadline` bounds each Redis step.
+ */
+export async function admitEvent(
+  gate: EventGate,
+  eventId: string,
+  enqueue: () => Promise<void>,
+  deadline: <T>(work: Promise<T>) => Promise<T> = (work) => work,
+): Promise<GateOutcome> {
+  const claim = await deadline(gate.claim(eventId));
+  if (claim.result === 'enqueued') return 'duplicate';
+  if (claim.result === 'in_flight') return 'in_flight';
+  try {
+    await deadline(enqueue());
+  } catch (err) {
+    await deadline(gate.release(eventId, claim.nonce)).catch(() => undefined);
+    throw err;
+  }
+  // Should this fail, the event is stored but not yet remembered as stored: a retry finds
+  // the job (the job id is the event id) and the worker dedupes it.
+  await deadline(gate.confirm(eventId, claim.nonce));
+  return 'accepted';
+}

@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import type { LinkedObject } from '@pp/shared';
+import { personaId, requestId, type LinkedObject } from '@pp/shared';
 import {
   acceptTransaction,
   findTransaction,
@@ -11,16 +11,14 @@ import { sendError } from '../middleware/errors.ts';
 import { locals } from '../middleware/request-context.ts';
 
 export const CreateTransactionBody = z.strictObject({
-  transaction_type_id: z
-    .string({ error: 'is required and must be a string' })
-    .regex(/^txntp_[A-Za-z0-9]+$/, 'must be a Persona Transaction Type id (txntp_…)'),
+  // Persona's ids are opaque (prefixes may change): any safe id will do.
+  transaction_type_id: z.string({ error: 'is required and must be a string' }).pipe(personaId),
   fields: z.record(z.string(), z.unknown(), { error: 'is required and must be an object' }),
   reference_id: z.string().min(1, 'must not be empty').max(255).optional(),
   tags: z.array(z.string().min(1, 'must not be empty').max(255)).max(50).optional(),
 });
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
-const REQUEST_ID = /^req_[a-f0-9]{32}$/;
 
 export function transactionsRouter(deps: TransactionsDeps): Router {
   const router = Router();
@@ -103,7 +101,7 @@ export function transactionsRouter(deps: TransactionsDeps): Router {
 
   router.get('/v1/transactions/:id', async (req: Request<{ id: string }>, res: Response) => {
     const { id } = req.params;
-    if (!REQUEST_ID.test(id)) {
+    if (!requestId.safeParse(id).success) {
       sendError(res, 404, 'not_found', `no transaction request ${JSON.stringify(id.slice(0, 64))}`);
       return;
     }

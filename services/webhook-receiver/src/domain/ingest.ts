@@ -1,8 +1,8 @@
 import {
   parseWebhookBody,
   verifyPersonaSignature,
-  type EventGate,
   type EventSummary,
+  type GateOutcome,
   type VerifyResult,
 } from '@pp/shared';
 
@@ -10,17 +10,14 @@ export interface IngestDeps {
   secrets: readonly string[];
   toleranceSeconds: number;
   nowSeconds: () => number;
-  gate: EventGate;
-  /** Stores the event's job; a no-op when the job already exists. */
-  enqueue: (summary: EventSummary) => Promise<void>;
+  /** Claims the event id, stores its job, confirms; throws when Redis fails. */
+  admit: (summary: EventSummary) => Promise<GateOutcome>;
   isAvailable: () => boolean;
-  withDeadline: <T>(work: Promise<T>) => Promise<T>;
 }
 
 export type IngestOutcome =
-  | { outcome: 'accepted'; summary: EventSummary }
-  | { outcome: 'duplicate'; summary: EventSummary }
-  | { outcome: 'in_flight'; summary: EventSummary }
+  /** `accepted` and `duplicate`: stored; `in_flight`: another delivery is storing it. */
+  | { outcome: GateOutcome; summary: EventSummary }
   | { outcome: 'invalid_signature'; reason: Extract<VerifyResult, { ok: false }>['reason'] }
   | { outcome: 'invalid_event' }
   | { outcome: 'unavailable'; summary: EventSummary | null };
@@ -46,28 +43,11 @@ export async function ingestWebhook(
   const { summary } = parsed;
   if (!deps.isAvailable()) return { outcome: 'unavailable', summary };
 
-  let claim: Awaited<ReturnType<EventGate['claim']>>;
   try {
-    claim = await deps.withDeadline(deps.gate.claim(summary.eventId));
+    const outcome = await deps.admit(summary);
+    return { outcome, summary };
   } catch {
+    // Not stored (or not known to be): Persona's retry will be processed, not swallowed.
     return { outcome: 'unavailable', summary };
   }
-  if (claim.result === 'enqueued') return { outcome: 'duplicate', summary };
-  if (claim.result === 'in_flight') return { outcome: 'in_flight', summary };
-
-  try {
-    await deps.withDeadline(deps.enqueue(summary));
-  } catch {
-    // Free the claim so that Persona's retry is processed, not taken for a duplicate.
-    await deps.withDeadline(deps.gate.release(summary.eventId, claim.nonce)).catch(() => undefined);
-    return { outcome: 'unavailable', summary };
-  }
-  try {
-    await deps.withDeadline(deps.gate.confirm(summary.eventId, claim.nonce));
-  } catch {
-    // Stored, but not yet remembered as stored: the retry will find the job and the worker
-    // dedupes it. Not answering 200 costs one more delivery; answering it could cost none.
-    return { outcome: 'unavailable', summary };
-  }
-  return { outcome: 'accepted', summary };
 }

@@ -1,31 +1,19 @@
-import type {
-  ActionPayload,
-  EventStateStore,
-  EventSummary,
-  FanOutPlan,
-  Logger,
-  RequestStore,
-} from '@pp/shared';
+import type { ActionPayload, EventSummary, FanOutPlan, Logger } from '@pp/shared';
+import { linkEvent, type LinkDeps } from './link-event.ts';
 import { isKnownEvent, objectKind, routeEvent, type RoutingRule } from './routing.ts';
 
-export interface ApplyEventDeps {
-  store: RequestStore;
-  state: EventStateStore;
+export interface ApplyEventDeps extends LinkDeps {
   rules: readonly RoutingRule[];
   /** Transaction statuses that end the wait for a decision (reconciliation stops asking). */
   decisionStatuses: ReadonlySet<string>;
   /** Puts one business job on a queue, with the event id as job id (a no-op if it exists). */
   fanOut: (queue: string, eventId: string, payload: ActionPayload) => Promise<void>;
-  /** How long an event may wait for its transaction to be linked to one of our requests. */
-  linkTimeoutMs: number;
-  /** Runs parked events now rather than at their next look. */
-  wake: (eventIds: string[]) => Promise<void>;
 }
 
 export type ApplyOutcome =
   | {
       kind: 'done';
-      result: 'applied' | 'stale' | 'duplicate' | 'recorded' | 'unmatched';
+      result: 'applied' | 'stale' | 'duplicate' | 'recorded' | 'unmatched' | 'foreign';
       fannedOut: string[];
     }
   /**
@@ -48,54 +36,48 @@ export async function applyEvent(
   const { eventId } = summary;
   if (await state.isProcessed(eventId)) return { kind: 'done', result: 'duplicate', fannedOut: [] };
 
-  const known = isKnownEvent(summary.name);
-  const waiting = ctx.waitedMs < deps.linkTimeoutMs;
-  const objectId = summary.object?.id ?? null;
-  const linkedObject =
-    objectKind(summary.object?.type) !== 'transaction' && known && objectId !== null;
-
-  let transactionId =
-    summary.transactionId ?? (objectId ? await state.transactionForObject(objectId) : null);
-  if (!transactionId && linkedObject && waiting) {
-    // A verification or report whose transaction event (listing it) has not come yet.
-    await state.addPending(objectId, eventId);
-    transactionId = await state.transactionForObject(objectId);
-    if (!transactionId) return { kind: 'wait_for_link', waitingFor: objectId };
+  const link = await linkEvent(deps, summary, ctx);
+  switch (link.kind) {
+    case 'wait':
+      return { kind: 'wait_for_link', waitingFor: link.waitingFor };
+    case 'none':
+      await state.recordUnrouted(summary, link.reason);
+      await state.markProcessed(eventId);
+      ctx.log.info({ reason: link.reason }, 'event recorded; it names no transaction');
+      return { kind: 'done', result: 'recorded', fannedOut: [] };
+    case 'foreign':
+      // Not marked processed: should a request of ours link this transaction after all,
+      // its events are fetched again and must then apply.
+      await state.recordUnrouted(summary, 'foreign');
+      ctx.log.debug(
+        { personaTransactionId: summary.transactionId },
+        "event of another program's transaction; recorded, not routed",
+      );
+      return { kind: 'done', result: 'foreign', fannedOut: [] };
+    case 'late':
+      // Kept (not marked processed): if what it waits for is linked later, the link replays it.
+      await state.keepLate(link.linkId, summary);
+      await state.recordUnrouted(summary, 'not_linked_in_time');
+      ctx.log.info(
+        { waitingFor: link.linkId },
+        'event not linked in time; kept in case its link comes later',
+      );
+      return { kind: 'done', result: 'unmatched', fannedOut: [] };
+    case 'linked':
+      break;
   }
-  if (!transactionId) {
-    await state.recordUnrouted(summary, known ? 'no_transaction' : 'unknown_event');
-    await state.markProcessed(eventId);
-    ctx.log.info({ known }, 'event recorded; it names no transaction');
-    return { kind: 'done', result: 'recorded', fannedOut: [] };
-  }
-
-  let requestId = await store.requestIdFor(transactionId);
-  if (!requestId && waiting) {
-    await state.addPending(transactionId, eventId);
-    // Linked in the meantime? Then the link's wake-up may have missed this event: go on.
-    requestId = await store.requestIdFor(transactionId);
-    if (!requestId) return { kind: 'wait_for_link', waitingFor: transactionId };
-  }
-  if (!requestId) {
-    // Kept (not marked processed): if a request of ours links this transaction later
-    // still, the link replays it.
-    await state.keepLate(transactionId, summary);
-    await state.recordUnrouted(summary, 'not_linked_in_time');
-    ctx.log.info(
-      { personaTransactionId: transactionId },
-      'event for a transaction no request of ours has linked; kept in case one does',
-    );
-    return { kind: 'done', result: 'unmatched', fannedOut: [] };
-  }
+  const { requestId, transactionId } = link;
   const request = await store.get(requestId);
   const log = ctx.log.child({ requestId, correlationId: request?.correlationId });
 
   if (summary.object?.type === 'transaction' && summary.related.length > 0) {
+    const ids = summary.related.map((r) => r.id);
     await state.linkObjects(transactionId, summary.related);
     // Verifications and reports that came before this listing can go now.
-    await deps.wake(await state.takePending(...summary.related.map((r) => r.id)));
+    await deps.release(ids);
   }
 
+  const known = isKnownEvent(summary.name);
   const kind = objectKind(summary.object?.type);
   const status = known && kind ? summary.status : null;
   const queues = status ? routeEvent(deps.rules, summary) : [];

@@ -1,4 +1,6 @@
 import {
+  eventSummary,
+  isOwnedObjectType,
   summarizeEvent,
   type EventStateStore,
   type EventSummary,
@@ -12,8 +14,8 @@ export interface SweepDeps {
   state: EventStateStore;
   /** How long a submitted request may wait for a decision before we ask Persona. */
   afterMs: number;
-  /** Queues one background lookup of a request (a no-op while one from this sweep is queued). */
-  enqueueLookup: (requestId: string, transactionId: string, now: number) => Promise<void>;
+  /** Queues one background lookup of a request; `key` makes it one per sweep. */
+  enqueueLookup: (job: { requestId: string; transactionId: string }, key: string) => Promise<void>;
   batch: number;
 }
 
@@ -30,21 +32,30 @@ export async function sweepAwaiting(deps: SweepDeps, now: number, log: Logger): 
   const due = await deps.state.dueAwaiting(now - deps.afterMs, deps.batch);
   let queued = 0;
   for (const requestId of due) {
-    const request = await deps.store.get(requestId);
-    const age = request ? now - Date.parse(request.createdAt) : Infinity;
-    if (
-      !request ||
-      request.status !== 'submitted' ||
-      !request.personaTransactionId ||
-      age > GIVE_UP_AFTER_MS
-    ) {
-      await deps.state.dropAwaiting(requestId);
-      continue;
+    // One odd request must not stop the sweep for all the others.
+    try {
+      const request = await deps.store.get(requestId);
+      const age = request ? now - Date.parse(request.createdAt) : Infinity;
+      if (
+        !request ||
+        request.status !== 'submitted' ||
+        !request.personaTransactionId ||
+        age > GIVE_UP_AFTER_MS
+      ) {
+        await deps.state.dropAwaiting(requestId);
+        continue;
+      }
+      await deps.enqueueLookup(
+        { requestId, transactionId: request.personaTransactionId },
+        String(now),
+      );
+      // Due again when score <= now - afterMs, i.e. after max(afterMs, age / 2).
+      await deps.state.deferAwaiting(requestId, now + Math.max(0, age / 2 - deps.afterMs));
+      queued++;
+    } catch (err) {
+      log.error({ err, requestId }, 'reconciliation skipped a request it could not look up');
+      await deps.state.deferAwaiting(requestId, now + deps.afterMs).catch(() => undefined);
     }
-    await deps.enqueueLookup(requestId, request.personaTransactionId, now);
-    // Due again when score <= now - afterMs, i.e. after max(afterMs, age / 2).
-    await deps.state.deferAwaiting(requestId, now + Math.max(0, age / 2 - deps.afterMs));
-    queued++;
   }
   if (queued > 0)
     log.info({ queued }, 'reconciliation: asking Persona about requests without a decision');
@@ -57,6 +68,8 @@ export interface LookupDeps {
   persona: PersonaClient;
   /** Feeds one event into the same path a webhook takes (dedupe, state, fan-out). */
   ingest: (summary: EventSummary) => Promise<void>;
+  /** The same past the gate, for events once dropped as another program's. */
+  replay: (summary: EventSummary) => Promise<void>;
 }
 
 export type LookupOutcome =
@@ -75,7 +88,12 @@ const MAX_EVENT_PAGES = 5;
  */
 export async function lookupTransaction(
   deps: LookupDeps,
-  job: { requestId: string; transactionId: string; objectIds?: string[] | undefined },
+  job: {
+    requestId: string;
+    transactionId: string;
+    objectIds?: string[] | undefined;
+    replay?: boolean | undefined;
+  },
   log: Logger,
 ): Promise<LookupOutcome> {
   if (!job.objectIds) {
@@ -86,15 +104,20 @@ export async function lookupTransaction(
         // What our events told us, not what the create response said.
         const ours = request?.stateStatus ?? null;
         const theirs = res.data.attributes.status ?? null;
-        if (theirs === ours) return { kind: 'done', result: 'unchanged', events: 0 };
+        if (theirs === ours && !job.replay) {
+          return { kind: 'done', result: 'unchanged', events: 0 };
+        }
         log.warn(
-          { ours, theirs },
+          { ours, theirs, replay: job.replay ?? false },
           'reconciliation: Persona has a status we never received; fetching its events',
         );
-        const related = res.data.relationships?.['related-objects']?.data ?? [];
+        // The transaction and what belongs to it alone: accounts and inquiries are shared.
+        const owned = (res.data.relationships?.['related-objects']?.data ?? []).filter((r) =>
+          isOwnedObjectType(r.type),
+        );
         return {
           kind: 'events_next',
-          objectIds: [job.transactionId, ...related.map((r) => r.id)].slice(0, 101),
+          objectIds: [job.transactionId, ...owned.map((r) => r.id)].slice(0, 101),
         };
       }
       case 'throttled':
@@ -140,7 +163,13 @@ export async function lookupTransaction(
     }
     // State is ordered by created-at whatever the order here; oldest first reads naturally in logs.
     for (const event of [...res.data.data].reverse()) {
-      await deps.ingest(summarizeEvent(event, 'reconciliation'));
+      const summary = eventSummary.safeParse(summarizeEvent(event, 'reconciliation'));
+      if (!summary.success) {
+        // One event we cannot take never stops the others.
+        log.error({ eventId: event.id }, 'reconciliation skipped an event it cannot store');
+        continue;
+      }
+      await (job.replay ? deps.replay(summary.data) : deps.ingest(summary.data));
       events++;
     }
     if (!res.data.nextCursor) break;

@@ -12,6 +12,8 @@ const summary = (over: Partial<EventSummary>): EventSummary => ({
   transactionId: 'txn_1',
   referenceId: null,
   related: [],
+  taggedRequestId: null,
+  tagsSeen: false,
   source: 'webhook',
   ...over,
 });

@@ -57,3 +57,52 @@ export function routeEvent(rules: readonly RoutingRule[], summary: EventSummary)
   }
   return queues;
 }
+
+/** Persona's verification events (its webhook `enabled-events` list). */
+const VERIFICATION_EVENTS = [
+  'verification.created',
+  'verification.submitted',
+  'verification.passed',
+  'verification.failed',
+  'verification.tentatively-passed',
+  'verification.tentatively-failed',
+  'verification.requires-retry',
+  'verification.canceled',
+  'verification.skipped',
+  'verification.escalated',
+];
+/** Persona's report events are `report/<kind>.<one of these>`. */
+const REPORT_OUTCOMES = ['ready', 'errored', 'matched', 'dismissed', 'submitted'];
+/** Transaction events that carry a status. */
+const TRANSACTION_STATUS_EVENTS = ['transaction.created', 'transaction.status-updated'];
+
+/**
+ * The event names whose statuses the rules route: what the event-stream sweep asks Persona
+ * for. `uncovered` lists rules whose events cannot be named (a report rule without an event
+ * name: Persona has too many report kinds to ask for all of them).
+ */
+export function routedEventNames(rules: readonly RoutingRule[]): {
+  names: string[];
+  uncovered: RoutingRule[];
+} {
+  const names = new Set<string>();
+  const uncovered: RoutingRule[] = [];
+  for (const rule of rules) {
+    const pattern = rule.event;
+    const candidates =
+      rule.object === 'transaction'
+        ? TRANSACTION_STATUS_EVENTS
+        : rule.object === 'verification'
+          ? VERIFICATION_EVENTS
+          : pattern?.endsWith('.*')
+            ? REPORT_OUTCOMES.map((o) => `${pattern.slice(0, -1)}${o}`)
+            : [];
+    const matched =
+      pattern && !pattern.endsWith('.*')
+        ? [pattern]
+        : candidates.filter((n) => nameMatches(pattern, n));
+    if (matched.length === 0) uncovered.push(rule);
+    for (const n of matched) names.add(n);
+  }
+  return { names: [...names].sort(), uncovered };
+}

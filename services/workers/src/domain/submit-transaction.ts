@@ -1,36 +1,49 @@
 import {
+  requestTag,
+  type GiveUpReason,
   type Logger,
   type PersonaClient,
   type RequestStore,
   type TransactionInput,
   type TransactionRequest,
-  type TransactionResource,
 } from '@pp/shared';
+import { findCreatedTransaction } from './find-created-transaction.ts';
 
 export interface SubmitDeps {
   store: RequestStore;
   persona: PersonaClient;
   /** Consecutive 5xx under one Idempotency-Key before we look for the transaction ourselves. */
   reconcileAfter: number;
+  /** How far Persona's lists may lag behind a creation: a search sooner than this proves nothing. */
+  listLagMs: number;
+  /** The longest a request waits on Persona's creation quota before we look and give up. */
+  quotaMaxWaitMs: number;
+  /** Since when (ms) the transaction-creation quota has refused us, or null. */
+  quotaBlockedSince: () => Promise<number | null>;
   /** Called once a Persona transaction is linked to its request: events waiting for it can go. */
   onLinked: (personaTransactionId: string) => Promise<void>;
 }
 
-/** What the processor does next. `wait` never spends an attempt; `retry` does. */
+/**
+ * What the processor does next. `wait` (the shared budget: the queue pauses for the fleet)
+ * and `defer` (this job only) never spend an attempt; `retry` does.
+ */
 export type SubmitOutcome =
   | { kind: 'done'; result: 'submitted' | 'failed' | 'skipped' }
   | { kind: 'wait'; retryInMs: number; reason: string }
+  | { kind: 'defer'; retryInMs: number; reason: string }
   | { kind: 'retry'; reason: string };
 
-/** How far back, before the first call under a key, a created transaction may be dated. */
-const CLOCK_SKEW_MS = 5 * 60 * 1000;
-/** Pages of 100 read while looking for a transaction a stored 5xx may have created. */
-const MAX_RECONCILE_PAGES = 10;
+const FAILURE_MESSAGES: Record<GiveUpReason, string> = {
+  persona_unavailable:
+    'Persona did not accept the request on any attempt (5xx, timeouts or no connection)',
+  quota_exceeded: "Persona's transaction-creation quota stayed exhausted longer than we wait",
+};
 
 /**
  * Turns one accepted request into exactly one Persona transaction. Safe to run any number
- * of times for the same request: every call reuses the request's Idempotency-Key, and a
- * settled request is never touched again.
+ * of times for the same request: every call reuses the request's Idempotency-Key, carries
+ * the request's tag, and a settled request is never touched again.
  */
 export async function submitTransaction(
   deps: SubmitDeps,
@@ -45,6 +58,8 @@ export async function submitTransaction(
     return { kind: 'done', result: 'skipped' };
   }
   if (request.status !== 'queued') return { kind: 'done', result: 'skipped' };
+  // An earlier run gave up calling: it only looks now (calling again would delay the look).
+  if (request.givenUp) return giveUp(deps, request, request.givenUp, log);
 
   const fields = await store.fields(id);
   if (!fields) {
@@ -59,24 +74,21 @@ export async function submitTransaction(
     transactionTypeId: request.transactionTypeId,
     fields,
     referenceId: request.referenceId ?? undefined,
-    tags: request.tags ?? undefined,
+    // Our tag last, after the caller's: the transaction names its request wherever it goes.
+    tags: [...(request.tags ?? []), requestTag(id)],
   };
 
   if (request.serverErrors >= deps.reconcileAfter) {
     // Persona stores a 5xx against its key and replays it: retrying the key cannot succeed.
     // Find out whether that first call created the transaction before minting a new key.
-    const found = await findCreatedTransaction(deps, request, input, log);
+    const found = await findCreatedTransaction(deps, request, log);
     switch (found.kind) {
       case 'wait':
+      case 'defer':
         return found;
       case 'error':
         return ctx.finalAttempt
-          ? failUnavailable(
-              store,
-              id,
-              log,
-              'and we could not check whether it created the transaction',
-            )
+          ? fail(store, id, 'persona_unavailable', log, 'and we could not check what it created')
           : { kind: 'retry', reason: found.reason };
       case 'found':
         log.info({ personaTransactionId: found.id }, 'found the transaction a 5xx had hidden');
@@ -115,7 +127,7 @@ export async function submitTransaction(
       );
       if (settled === 'conflict') {
         // Persona says this key created a transaction that another request of ours already
-        // claimed while reconciling a 5xx: one of the two is wrong, and a person must look.
+        // claimed: one of the two is wrong, and a person must look.
         log.error(
           { personaTransactionId: res.data.id },
           'Persona transaction already linked to another request',
@@ -130,6 +142,7 @@ export async function submitTransaction(
       return { kind: 'done', result: 'submitted' };
     }
     case 'throttled':
+      if (res.reason === 'quota') return quotaWait(deps, request, res.retryInMs, log);
       return { kind: 'wait', retryInMs: res.retryInMs, reason: res.reason };
     case 'rate_limited':
       log.warn(
@@ -142,7 +155,7 @@ export async function submitTransaction(
         { retryInMs: res.retryInMs, titles: res.errors.map((e) => e.title) },
         'Persona transaction-creation quota exceeded; creations wait for the quota to reset',
       );
-      return { kind: 'wait', retryInMs: res.retryInMs, reason: 'quota' };
+      return quotaWait(deps, request, res.retryInMs, log);
     case 'rejected': {
       const titles = res.errors.map((e) => e.title).filter(Boolean);
       if (res.config) {
@@ -172,7 +185,7 @@ export async function submitTransaction(
         'Persona answered 5xx; retrying with the same key',
       );
       return ctx.finalAttempt
-        ? giveUp(deps, request, input, log)
+        ? giveUp(deps, request, 'persona_unavailable', log)
         : { kind: 'retry', reason: `persona ${res.status}` };
     }
     case 'conflict':
@@ -182,144 +195,76 @@ export async function submitTransaction(
       // Not a 5xx: the key may still be creating, so it must not count toward the 5xx check.
       if (request.serverErrors > 0) await store.clearServerErrors(id);
       return ctx.finalAttempt
-        ? giveUp(deps, request, input, log)
+        ? giveUp(deps, request, 'persona_unavailable', log)
         : { kind: 'retry', reason: 'persona 409' };
     case 'network':
       if (request.serverErrors > 0) await store.clearServerErrors(id);
       return ctx.finalAttempt
-        ? giveUp(deps, request, input, log)
+        ? giveUp(deps, request, 'persona_unavailable', log)
         : { kind: 'retry', reason: `persona ${res.code}` };
   }
 }
 
 /**
- * The last attempt ended without an answer we can trust: Persona may have created the
- * transaction all the same. Look before failing the request.
+ * A creation quota can stay exhausted for days, longer than Persona keeps an Idempotency-Key.
+ * The request waits (no attempt spent) for at most `quotaMaxWaitMs` since it was accepted or
+ * since the quota began refusing, whichever is later; past that it gives up.
+ */
+async function quotaWait(
+  deps: SubmitDeps,
+  request: TransactionRequest,
+  retryInMs: number,
+  log: Logger,
+): Promise<SubmitOutcome> {
+  const since = Math.max(
+    Date.parse(request.createdAt),
+    (await deps.quotaBlockedSince()) ?? Date.now(),
+  );
+  if (Date.now() - since < deps.quotaMaxWaitMs) return { kind: 'wait', retryInMs, reason: 'quota' };
+  log.error(
+    { waitedMs: Date.now() - since },
+    'the creation quota outlasted PERSONA_QUOTA_MAX_WAIT_MS; giving up on this request',
+  );
+  return giveUp(deps, request, 'quota_exceeded', log);
+}
+
+/**
+ * The job stops calling Persona: an earlier call may have created the transaction all the
+ * same, so look (by our tag) before failing the request with `reason`.
  */
 async function giveUp(
   deps: SubmitDeps,
   request: TransactionRequest,
-  input: TransactionInput,
+  reason: GiveUpReason,
   log: Logger,
 ): Promise<SubmitOutcome> {
-  const found = await findCreatedTransaction(deps, request, input, log);
+  if (!request.givenUp) await deps.store.markGivenUp(request.id, reason);
+  const found = await findCreatedTransaction(deps, request, log);
   switch (found.kind) {
     case 'found':
       log.info(
         { personaTransactionId: found.id },
-        'last attempt failed, but Persona had created the transaction',
+        'gave up calling, but Persona had created the transaction',
       );
       return { kind: 'done', result: 'submitted' };
     case 'wait':
+    case 'defer':
       return found;
     case 'none':
-      return failUnavailable(deps.store, request.id, log, 'and no transaction was created for it');
+      return fail(deps.store, request.id, reason, log, 'and no transaction was created for it');
     case 'error':
-      return failUnavailable(
-        deps.store,
-        request.id,
-        log,
-        'and we could not check whether it created the transaction',
-      );
+      return fail(deps.store, request.id, reason, log, 'and we could not check what it created');
   }
 }
 
-async function failUnavailable(
+async function fail(
   store: RequestStore,
   id: string,
+  code: GiveUpReason,
   log: Logger,
   checked: string,
 ): Promise<SubmitOutcome> {
-  await store.markFailed(id, {
-    code: 'persona_unavailable',
-    message: `Persona did not accept the request on any attempt (5xx, timeouts or no connection), ${checked}`,
-  });
-  log.error('every attempt failed; request failed');
+  await store.markFailed(id, { code, message: `${FAILURE_MESSAGES[code]}, ${checked}` });
+  log.error({ code }, 'request failed');
   return { kind: 'done', result: 'failed' };
-}
-
-type FindResult =
-  | { kind: 'found'; id: string }
-  | { kind: 'none' }
-  | { kind: 'wait'; retryInMs: number; reason: string }
-  | { kind: 'error'; reason: string };
-
-/**
- * Looks for a transaction that a call answered by a 5xx may have created anyway: same
- * Transaction Type, same reference id, same field values, created after our first call
- * under the key, and not already linked to another request.
- */
-async function findCreatedTransaction(
-  deps: SubmitDeps,
-  request: TransactionRequest,
-  input: TransactionInput,
-  log: Logger,
-): Promise<FindResult> {
-  const since = (request.firstAttemptAt ?? Date.parse(request.createdAt)) - CLOCK_SKEW_MS;
-  let after: string | undefined;
-  for (let page = 0; page < MAX_RECONCILE_PAGES; page++) {
-    const res = await deps.persona.listTransactions(
-      {
-        transactionTypeId: input.transactionTypeId,
-        ...(input.referenceId ? { referenceId: input.referenceId } : {}),
-      },
-      { ...(after ? { after } : {}), size: 100 },
-      { callClass: 'create' },
-    );
-    switch (res.kind) {
-      case 'ok':
-        break;
-      case 'throttled':
-      case 'rate_limited':
-        return { kind: 'wait', retryInMs: res.retryInMs, reason: 'reconcile_rate_limited' };
-      case 'quota_exceeded':
-        return { kind: 'wait', retryInMs: res.retryInMs, reason: 'quota' };
-      case 'rejected':
-      case 'server_error':
-      case 'conflict':
-        return { kind: 'error', reason: `reconcile list answered ${res.status}` };
-      case 'network':
-        return { kind: 'error', reason: `reconcile list ${res.code}` };
-    }
-    for (const txn of res.data.data) {
-      const created = Date.parse(txn.attributes['created-at'] ?? '');
-      if (Number.isFinite(created) && created < since) return { kind: 'none' };
-      if (!sameRequest(txn, input)) continue;
-      const owner = await deps.store.requestIdFor(txn.id);
-      if (owner !== null && owner !== request.id) continue;
-      const settled = await deps.store.markSubmitted(request.id, {
-        transactionId: txn.id,
-        status: txn.attributes.status ?? null,
-      });
-      if (settled === 'conflict') continue;
-      if (settled === 'settled') await deps.onLinked(txn.id);
-      return { kind: 'found', id: txn.id };
-    }
-    if (!res.data.nextCursor) return { kind: 'none' };
-    after = res.data.nextCursor;
-  }
-  // Not knowing is not "nothing was created": a new key could make a second transaction.
-  log.warn('reconciliation read its page budget without reaching the first call; will look again');
-  return { kind: 'error', reason: 'reconciliation page budget exhausted' };
-}
-
-/** Persona may normalise what it stores (case, spaces); compare scalars loosely, skip files and hashes. */
-const normalise = (v: unknown): string | null =>
-  typeof v === 'string'
-    ? v.trim().toLowerCase()
-    : typeof v === 'number' || typeof v === 'boolean'
-      ? String(v)
-      : null;
-
-function sameRequest(txn: TransactionResource, input: TransactionInput): boolean {
-  if ((txn.attributes['reference-id'] ?? undefined) !== input.referenceId) return false;
-  const theirs = txn.attributes.fields ?? {};
-  return Object.entries(input.fields).every(([key, value]) => {
-    const ours = normalise(value);
-    if (ours === null) return true;
-    const field = theirs[key];
-    const actual =
-      field !== null && typeof field === 'object' && 'value' in field ? field.value : field;
-    return normalise(actual) === ours;
-  });
 }

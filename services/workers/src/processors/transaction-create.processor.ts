@@ -1,4 +1,4 @@
-import { RateLimitError, type Job, type Queue } from 'bullmq';
+import { DelayedError, RateLimitError, type Job, type Queue } from 'bullmq';
 import { catalog, type Logger } from '@pp/shared';
 import { submitTransaction, type SubmitDeps } from '../domain/submit-transaction.ts';
 
@@ -11,10 +11,11 @@ export interface TransactionCreateDeps extends SubmitDeps {
 /**
  * Parses the job, binds the request's correlation id to the logger, runs the domain step
  * and maps its outcome to BullMQ: `wait` pauses this queue for every worker and puts the
- * job back without spending an attempt; `retry` spends one (backoff with jitter).
+ * job back without spending an attempt; `defer` delays this job alone, spending nothing;
+ * `retry` spends one (backoff with jitter).
  */
 export function transactionCreateProcessor(deps: TransactionCreateDeps) {
-  return async (job: Job, _token?: string, signal?: AbortSignal) => {
+  return async (job: Job, token?: string, signal?: AbortSignal) => {
     const data = catalog.transactionCreate.payload.parse(job.data);
     const { id, correlationId } = data;
     const log = deps.logger.child({ correlationId, requestId: id, attempt: job.attemptsMade + 1 });
@@ -36,6 +37,11 @@ export function transactionCreateProcessor(deps: TransactionCreateDeps) {
         if (data.parkedAt === undefined) await job.updateData({ ...data, parkedAt: Date.now() });
         await deps.queue.rateLimit(outcome.retryInMs);
         throw new RateLimitError();
+      case 'defer':
+        // This job only, and no attempt spent: it runs again once the reason has passed.
+        log.debug({ retryInMs: outcome.retryInMs, reason: outcome.reason }, 'deferred');
+        await job.moveToDelayed(Date.now() + outcome.retryInMs, token);
+        throw new DelayedError();
       case 'retry':
         throw new Error(outcome.reason);
     }

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { PersonaRateLimiter, type RateLimiterOptions } from './persona-rate-limiter.ts';
 
 /**
- * The arithmetic of persona-limiter-2.lua, run by ioredis-mock's Lua engine on a clock the
+ * The arithmetic of persona-limiter-3.lua, run by ioredis-mock's Lua engine on a clock the
  * test walks. Cross-process behaviour against real Redis is in the integration tests.
  */
 let seq = 0;
@@ -306,6 +306,21 @@ describe('persona limiter arithmetic', () => {
       expect((await l.acquire('create')).granted).toBe(true);
       clock.now += 300;
       expect((await l.acquire('background')).granted).toBe(true);
+    });
+
+    it('When creation waits all the time, then background work still gets its reserved slots per window, and no more', async () => {
+      const { l, clock } = limiter({ limit: 10, windowMs: 1000, backgroundReserve: 2 });
+      const grants: string[] = [];
+      // Creation always wants a slot: it asks every 10 ms for two windows; background asks too.
+      for (let t = 0; t < 2000; t += 10) {
+        if ((await l.acquire('create')).granted) grants.push(`c${Math.floor(t / 1000)}`);
+        if ((await l.acquire('background')).granted) grants.push(`b${Math.floor(t / 1000)}`);
+        clock.now += 10;
+      }
+      for (const w of [0, 1]) {
+        expect(grants.filter((g) => g === `b${w}`)).toHaveLength(2);
+        expect(grants.filter((g) => g === `c${w}`).length).toBeGreaterThanOrEqual(7);
+      }
     });
 
     it('When a 429 block ends with creation waiting, then creation goes first', async () => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { LuaScript } from '../../redis/lua-script.ts';
 
-const script = new LuaScript(new URL('./persona-limiter-2.lua', import.meta.url));
+const script = new LuaScript(new URL('./persona-limiter-3.lua', import.meta.url));
 
 /** `create`: transaction creation, served first. `background`: lookups and reconciliation. */
 export type CallClass = 'create' | 'background';
@@ -19,8 +19,11 @@ export interface BudgetObservation {
   limit?: number | undefined;
   remaining?: number | undefined;
   resetSeconds?: number | undefined;
-  /** A 429 that is a rate limit, or a quota breach (429 or 403 `Quota exceeded`). */
-  kind?: 'rate_limited' | 'quota' | undefined;
+  /**
+   * A 429 that is a rate limit, a quota breach (429 or 403 `Quota exceeded`), or an answer
+   * whose quota headers say nothing is left (`quota_spent`: block before the breach).
+   */
+  kind?: 'rate_limited' | 'quota' | 'quota_spent' | undefined;
   /** The product whose creation quota was breached. */
   product?: string | undefined;
   quotaResetSeconds?: number | undefined;
@@ -41,6 +44,12 @@ export interface RateLimiterOptions {
   marginMs: number;
   /** Grants allowed back to back after an idle spell. @defaultValue 3 */
   burst: number;
+  /**
+   * Grants per window that background calls get even while creation waits, so that
+   * reconciliation and the event sweep are not starved by a long creation backlog.
+   * @defaultValue 0
+   */
+  backgroundReserve?: number;
   /** Fixed clock for unit tests; Redis TIME otherwise. */
   now?: () => number;
 }
@@ -81,6 +90,7 @@ export class PersonaRateLimiter {
   readonly #options: RateLimiterOptions;
   readonly logKey: string;
   readonly stateKey: string;
+  readonly backgroundLogKey: string;
 
   constructor(redis: Redis, options: RateLimiterOptions) {
     if (options.limit < 1) throw new Error('rate limit must be at least 1');
@@ -88,6 +98,7 @@ export class PersonaRateLimiter {
     this.#options = options;
     this.logKey = `${options.prefix}:persona-limiter:log`;
     this.stateKey = `${options.prefix}:persona-limiter:state`;
+    this.backgroundLogKey = `${options.prefix}:persona-limiter:background`;
   }
 
   get options(): Readonly<RateLimiterOptions> {
@@ -122,6 +133,12 @@ export class PersonaRateLimiter {
         s(o.latencyMs === undefined ? undefined : Math.round(o.latencyMs)),
       ]),
     );
+  }
+
+  /** Since when (ms) the product's creation quota has refused or been spent, or null. */
+  async quotaBlockedSince(product: string): Promise<number | null> {
+    const since = await this.#redis.hget(this.stateKey, `quota_since:${product}`);
+    return since === null ? null : Number(since);
   }
 
   async stats(): Promise<LimiterStats> {
@@ -169,11 +186,21 @@ export class PersonaRateLimiter {
   }
 
   #run(op: 'acquire' | 'observe', args: string[]): Promise<unknown> {
-    const { limit, windowMs, marginMs, burst, now } = this.#options;
+    const { limit, windowMs, marginMs, burst, now, backgroundReserve = 0 } = this.#options;
     return script.run(
       this.#redis,
-      [this.logKey, this.stateKey],
-      [op, now ? String(now()) : '', limit, windowMs, marginMs, burst, windowMs / 60, ...args],
+      [this.logKey, this.stateKey, this.backgroundLogKey],
+      [
+        op,
+        now ? String(now()) : '',
+        limit,
+        windowMs,
+        marginMs,
+        burst,
+        windowMs / 60,
+        backgroundReserve,
+        ...args,
+      ],
     );
   }
 }

@@ -3,6 +3,7 @@
 
   KEYS[1] log   sorted set of grant times (ms), at most `limit` inside the window
   KEYS[2] state hash: pacing, blocks, Persona's last rate-limit headers, counters
+  KEYS[3] background log: the grants of background calls, for their reserved share
 
   ARGV[1] op: 'acquire' or 'observe'
   ARGV[2] now in ms; empty = Redis TIME (tests pass it to walk the clock)
@@ -13,27 +14,30 @@
   ARGV[6] burst: grants allowed back to back after an idle spell (>= 1)
   ARGV[7] ms in one of Persona's seconds: 1000, or less when tests shrink the window (the
           whole model scales: Persona's one-minute window is 60 of these)
+  ARGV[8] background reserve: grants per window background calls get even while creation
+          waits (0: background only takes slots creation does not want)
 
   acquire:
-    ARGV[8] class: 'create' (transaction creation) or 'background'
-    ARGV[9] product whose creation quota this call spends, or ''
-    ARGV[10] unique member for the log
+    ARGV[9] class: 'create' (transaction creation) or 'background'
+    ARGV[10] product whose creation quota this call spends, or ''
+    ARGV[11] unique member for the log
     Returns {1, 0, 'granted', inWindow} or {0, waitMs, reason, inWindow};
     reason is one of blocked, quota, window, priority, remote, pacing.
 
   observe (after every Persona response):
-    ARGV[8] HTTP status
-    ARGV[9] RateLimit-Limit, or ''
-    ARGV[10] RateLimit-Remaining, or ''
-    ARGV[11] RateLimit-Reset (seconds until Persona's window resets), or ''
-    ARGV[12] '' | 'rate_limited' (a 429) | 'quota' (Quota exceeded)
-    ARGV[13] product, for 'quota'
-    ARGV[14] quota reset seconds, or ''
-    ARGV[15] ms between sending the request and reading its answer (Persona wrote the
+    ARGV[9] HTTP status
+    ARGV[10] RateLimit-Limit, or ''
+    ARGV[11] RateLimit-Remaining, or ''
+    ARGV[12] RateLimit-Reset (seconds until Persona's window resets), or ''
+    ARGV[13] '' | 'rate_limited' (a 429) | 'quota' (Quota exceeded) | 'quota_spent' (an
+             answer whose quota headers say none is left: block before the breach)
+    ARGV[14] product, for 'quota'
+    ARGV[15] quota reset seconds, or ''
+    ARGV[16] ms between sending the request and reading its answer (Persona wrote the
              headers somewhere in between)
     Returns how many ms the fleet (or the product) is now blocked for, or 0.
 ]]
-local log, state = KEYS[1], KEYS[2]
+local log, state, bglog = KEYS[1], KEYS[2], KEYS[3]
 local op = ARGV[1]
 local now = tonumber(ARGV[2])
 if not now then
@@ -44,6 +48,7 @@ local limit = tonumber(ARGV[3])
 local window = tonumber(ARGV[4]) + tonumber(ARGV[5])
 local burst = tonumber(ARGV[6])
 local second = tonumber(ARGV[7])
+local reserve = tonumber(ARGV[8])
 
 -- Persona's window is fixed and its reset is whole seconds: resume a little after it.
 local RESET_GUARD_MS = 0.25 * second
@@ -57,8 +62,8 @@ local function num(field)
 end
 
 if op == 'observe' then
-  local status, hLimit, hRemaining, hReset = ARGV[8], tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
-  local kind, product, quotaReset = ARGV[12], ARGV[13], tonumber(ARGV[14])
+  local status, hLimit, hRemaining, hReset = ARGV[9], tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12])
+  local kind, product, quotaReset = ARGV[13], ARGV[14], tonumber(ARGV[15])
   redis.call('HSET', state, 'last_status', status, 'last_seen_at', now)
   if hLimit and hLimit > 0 then
     redis.call('HSET', state, 'remote_limit', hLimit, 'last_limit', hLimit)
@@ -69,7 +74,7 @@ if op == 'observe' then
   if quotaReset and quotaReset > 3600 then quotaReset = nil end
   if hRemaining and hReset then
     redis.call('HSET', state, 'last_remaining', hRemaining, 'last_reset', hReset)
-    local latency = tonumber(ARGV[15]) or 0
+    local latency = tonumber(ARGV[16]) or 0
     -- Grants since this request left were not counted in what Persona answered.
     local inFlight = redis.call('ZCOUNT', log, '(' .. (now - latency), '+inf')
     local remaining = math.max(0, hRemaining - inFlight)
@@ -97,18 +102,23 @@ if op == 'observe' then
     redis.call('HSET', state, 'remote_remaining', 0, 'remote_reset_at', math.max(untilMs, num('remote_reset_at') or 0))
     redis.call('HINCRBY', state, 'seen_429', 1)
     return math.max(untilMs, num('blocked_until') or 0) - now
-  elseif kind == 'quota' then
+  elseif kind == 'quota' or kind == 'quota_spent' then
     local field = 'quota_until:' .. product
     local untilMs = now + (quotaReset or 60) * second + RESET_GUARD_MS
     if untilMs > (num(field) or 0) then redis.call('HSET', state, field, untilMs) end
-    redis.call('HINCRBY', state, 'seen_quota', 1)
+    redis.call('HSETNX', state, 'quota_since:' .. product, now)
+    if kind == 'quota' then redis.call('HINCRBY', state, 'seen_quota', 1) end
     return math.max(untilMs, num(field) or 0) - now
+  end
+  if product ~= '' and kind == '' and tonumber(status) >= 200 and tonumber(status) < 300 then
+    -- The product's quota let a creation through: whatever quota wait there was is over.
+    redis.call('HDEL', state, 'quota_since:' .. product)
   end
   return 0
 end
 
 -- acquire
-local class, product, member = ARGV[8], ARGV[9], ARGV[10]
+local class, product, member = ARGV[9], ARGV[10], ARGV[11]
 
 local remoteLimit = num('remote_limit')
 if remoteLimit and remoteLimit > 0 and remoteLimit < limit then limit = remoteLimit end
@@ -120,9 +130,24 @@ local tolerance = (burst - 1) * interval
 redis.call('ZREMRANGEBYSCORE', log, '-inf', now - window)
 local inWindow = redis.call('ZCARD', log)
 
+-- Background grants in the window, counted against the reserve (only when one is set).
+local bgInWindow = nil
+local function reserveLeft()
+  if reserve <= 0 then return false end
+  if not bgInWindow then
+    redis.call('ZREMRANGEBYSCORE', bglog, '-inf', now - window)
+    bgInWindow = redis.call('ZCARD', bglog)
+  end
+  return bgInWindow < reserve
+end
+
 local function deny(reason, wait)
   wait = math.max(1, math.ceil(wait))
   redis.call('HINCRBY', state, 'denied_' .. reason, 1)
+  if class ~= 'create' and reason ~= 'priority' and reason ~= 'quota' and reserveLeft() then
+    -- A background call within its reserve waits for a slot: creation lets it have the next.
+    redis.call('HSET', state, 'reserve_waiting_until', math.ceil(now + wait + interval))
+  end
   if class == 'create' and reason ~= 'quota' then
     -- Creation is waiting for a slot: background work stays out of its way until it has
     -- gone, including when a block or Persona's reset ends. (A creation quota does not
@@ -150,9 +175,21 @@ if inWindow >= limit then
   return deny('window', tonumber(freeing[2]) + window - now)
 end
 
+-- Creation goes first, except for the few slots per window reserved for background work
+-- (reconciliation must not starve under a creation backlog that lasts hours).
 if class ~= 'create' then
   local createWaiting = num('create_waiting_until') or 0
-  if createWaiting > now then return deny('priority', createWaiting - now) end
+  if createWaiting > now and not reserveLeft() then
+    local wait = createWaiting - now
+    if reserve > 0 then
+      local oldest = redis.call('ZRANGE', bglog, bgInWindow - reserve, bgInWindow - reserve, 'WITHSCORES')
+      wait = math.min(wait, tonumber(oldest[2]) + window - now)
+    end
+    return deny('priority', wait)
+  end
+else
+  local reserveWaiting = num('reserve_waiting_until') or 0
+  if reserveWaiting > now and reserveLeft() then return deny('priority', reserveWaiting - now) end
 end
 
 -- What Persona says is left until its reset, shared with other programs on the same
@@ -177,6 +214,11 @@ if tat < now then tat = now end
 
 redis.call('ZADD', log, now, member)
 redis.call('PEXPIRE', log, window * 2)
+if class ~= 'create' and reserve > 0 then
+  redis.call('ZADD', bglog, now, member)
+  redis.call('PEXPIRE', bglog, window * 2)
+  redis.call('HDEL', state, 'reserve_waiting_until')
+end
 redis.call('HSET', state, 'tat', tat + step, 'last_grant', now)
 if remoteRemaining and remoteReset and remoteReset > now then
   redis.call('HSET', state, 'remote_remaining', remoteRemaining - 1)
