@@ -24,6 +24,8 @@ export const WEBHOOKS = [
   'verification.passed',
   'verification.failed',
   'report/watchlist.ready',
+  'account.created',
+  'account.added-relation',
 ] as const;
 
 const source = process.argv[2];

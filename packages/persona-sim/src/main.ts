@@ -1,8 +1,15 @@
 import { z } from 'zod';
 import { csv, loadConfigOrExit, nonNegativeInt, port, positiveInt } from '@pp/shared';
-import { PersonaSimulator, PERSONA_RETRY_DELAYS_MS } from './index.ts';
+import { INFLECTIONS, PersonaSimulator, PERSONA_RETRY_DELAYS_MS, type IdKind } from './index.ts';
 
 const share = z.coerce.number().min(0).max(1).default(0);
+const ID_KINDS = ['transaction', 'event', 'verification', 'report', 'account', 'request'] as const;
+/** `kind=prefix` pairs, e.g. `transaction=trx-,event=event`. */
+const idPrefixes = z
+  .string()
+  .transform((s) => s.split(',').map((pair) => pair.split('=').map((x) => x.trim())))
+  .pipe(z.array(z.tuple([z.enum(ID_KINDS), z.string().min(1)])))
+  .transform((pairs) => Object.fromEntries(pairs) as Partial<Record<IdKind, string>>);
 
 const Env = z
   .object({
@@ -29,6 +36,14 @@ const Env = z
     PERSONA_SIM_LATENCY_RATE: share,
     PERSONA_SIM_LATENCY_MS: nonNegativeInt(0),
     PERSONA_SIM_NEIGHBOUR_PER_WINDOW: nonNegativeInt(0),
+    /** Key casing of webhook bodies (the webhook's `api-key-inflection`). */
+    PERSONA_SIM_WEBHOOK_INFLECTION: z.enum(INFLECTIONS).default('kebab'),
+    /** `GET /transactions` and `GET /events` omit items younger than this. */
+    PERSONA_SIM_LIST_LAG_MS: nonNegativeInt(0),
+    /** Id prefixes other than Persona's (`kind=prefix,...`; separator included). */
+    PERSONA_SIM_ID_PREFIXES: idPrefixes.optional(),
+    /** Relate transactions to an Account per reference id, with account events. */
+    PERSONA_SIM_ACCOUNTS: z.stringbool().default(false),
   })
   .superRefine((env, ctx) => {
     if (env.PERSONA_SIM_WEBHOOK_URL && !env.PERSONA_SIM_WEBHOOK_SECRETS) {
@@ -46,6 +61,9 @@ const sim = new PersonaSimulator({
   rateLimit: { limit: env.PERSONA_SIM_RATE_LIMIT, windowMs: env.PERSONA_SIM_WINDOW_MS },
   decisionDelayMs: env.PERSONA_SIM_DECISION_DELAY_MS,
   neighbour: { perWindow: env.PERSONA_SIM_NEIGHBOUR_PER_WINDOW },
+  listLagMs: env.PERSONA_SIM_LIST_LAG_MS,
+  accounts: env.PERSONA_SIM_ACCOUNTS,
+  ...(env.PERSONA_SIM_ID_PREFIXES ? { idPrefixes: env.PERSONA_SIM_ID_PREFIXES } : {}),
   faults: {
     serverErrorRate: env.PERSONA_SIM_SERVER_ERROR_RATE,
     dropRate: env.PERSONA_SIM_DROP_RATE,
@@ -59,6 +77,7 @@ const sim = new PersonaSimulator({
         retryDelaysMs: env.PERSONA_SIM_WEBHOOK_RETRY_DELAYS_MS ?? PERSONA_RETRY_DELAYS_MS,
         duplicateRate: env.PERSONA_SIM_DUPLICATE_RATE,
         reorderJitterMs: env.PERSONA_SIM_REORDER_JITTER_MS,
+        inflection: env.PERSONA_SIM_WEBHOOK_INFLECTION,
       }
     : null,
 });

@@ -188,4 +188,60 @@ describe('simulator bodies conform to the Persona OpenAPI spec', () => {
       ].sort(),
     );
   });
+
+  it('When accounts and a quota are on, then account webhooks, reads with accounts and quota errors match the spec', async () => {
+    const hooks = new WebhookCollector();
+    await hooks.listen();
+    const other = new PersonaSimulator({
+      apiKeys: [KEY],
+      decisionDelayMs: 10,
+      accounts: true,
+      quota: { limit: 2, windowMs: 60_000 },
+      webhook: { url: hooks.url, secrets: ['wbhsec_conformance'] },
+    });
+    await other.listen();
+    try {
+      const post = async (ref: string) => {
+        const res = await fetch(`${other.url}/transactions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+          body: JSON.stringify(create(ref)),
+        });
+        return { status: res.status, body: (await res.json()) as { data: { id: string } } };
+      };
+      const first = await post('conf-account');
+      await post('conf-account');
+      const fetched = await fetch(`${other.url}/transactions/${first.body.data.id}`, {
+        headers: { authorization: `Bearer ${KEY}` },
+      });
+      expectConforms(
+        responseSchema('/transactions/{transaction-id}', 'get', 200),
+        await fetched.json(),
+      );
+
+      const quota = await post('conf-quota');
+      expect(quota.status).toBe(429);
+      expectConforms(responseSchema('/transactions', 'post', 429), quota.body);
+      other.setQuota({ limit: 0, windowMs: 60_000, status: 403 });
+      const forbidden = await post('conf-quota');
+      expect(forbidden.status).toBe(403);
+      expectConforms(responseSchema('/transactions', 'post', 403), forbidden.body);
+
+      await eventually(() => hooks.received.length >= 12, { what: 'two workflows and accounts' });
+      const names = new Set<string>();
+      for (const { body } of hooks.received) {
+        const parsed = JSON.parse(body) as { data: { attributes: { name: string } } };
+        names.add(parsed.data.attributes.name);
+        expectConforms(
+          `persona#/webhooks/${escape(parsed.data.attributes.name)}/post/requestBody/content/application~1json/schema`,
+          parsed,
+        );
+      }
+      expect(names).toContain('account.created');
+      expect(names).toContain('account.added-relation');
+    } finally {
+      await other.close();
+      await hooks.close();
+    }
+  });
 });
