@@ -134,6 +134,8 @@ describe('exactly one Persona transaction per accepted request', () => {
       // Every call takes 1.5 s at Persona, so the kill lands while the call is open.
       sim: { faults: { latencyRate: 1, latencyMs: 1500 } },
       workers: false,
+      // No webhooks: our tag would link the transaction before the survivor's call.
+      webhooks: false,
     });
     const env = {
       ...p.workerEnv,

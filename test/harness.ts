@@ -1,9 +1,14 @@
-import { QueueEvents } from 'bullmq';
+import { Queue, QueueEvents } from 'bullmq';
 import { startGateway, type RunningGateway } from '@pp/api-gateway/server';
 import { GatewayEnv } from '@pp/api-gateway/config';
-import { PersonaSimulator, type SimulatorOptions } from '@pp/persona-sim';
-import { catalog, createLogger, parseConfig } from '@pp/shared';
-import { deletePrefix, LogCapture, REDIS_URL, uniquePrefix } from '@pp/testing';
+import {
+  personaSignature,
+  PersonaSimulator,
+  type SimEvent,
+  type SimulatorOptions,
+} from '@pp/persona-sim';
+import { actionPayload, catalog, createLogger, parseConfig, type ActionPayload } from '@pp/shared';
+import { deletePrefix, eventually, LogCapture, REDIS_URL, uniquePrefix } from '@pp/testing';
 import { startReceiver, type RunningReceiver } from '@pp/webhook-receiver/server';
 import { ReceiverEnv } from '@pp/webhook-receiver/config';
 import { startWorkers, type RunningWorkers } from '@pp/workers/app';
@@ -25,6 +30,18 @@ export interface PipelineOptions {
   webhooks?: boolean;
 }
 
+/** What `GET /v1/transactions/:id` answers. */
+export interface View {
+  id: string;
+  status: string;
+  persona_transaction_id: string | null;
+  persona_status: string | null;
+  error?: { code: string; message: string };
+  verifications: { id: string; type: string; status: string }[];
+  reports: { id: string; type: string; status: string }[];
+  events: { event_id: string; name: string; status: string | null; applied: boolean }[];
+}
+
 export interface Pipeline {
   prefix: string;
   sim: PersonaSimulator;
@@ -37,6 +54,20 @@ export interface Pipeline {
   workerEnv: Record<string, string>;
   post: (body: unknown, headers?: Record<string, string>) => Promise<Response>;
   get: (id: string) => Promise<Record<string, unknown>>;
+  view: (id: string) => Promise<View>;
+  /** Resolves with the request's view once `check` holds. */
+  until: (
+    id: string,
+    check: (v: View) => boolean,
+    what: string,
+    timeoutMs?: number,
+  ) => Promise<View>;
+  /** A queue of this pipeline (closed with it). */
+  queue: (name: string) => Queue;
+  /** The business jobs on an action queue, in any state. */
+  jobsIn: (name: string) => Promise<ActionPayload[]>;
+  /** Sends one simulator event to the receiver, signed as Persona signs it (kebab-case keys). */
+  deliver: (event: SimEvent) => Promise<number>;
   /** Resolves once each request's creation job has completed. */
   waitForJobs: (ids: string[], timeoutMs?: number) => Promise<void>;
   close: () => Promise<void>;
@@ -94,6 +125,9 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
     PERSONA_API_BASE_URL: sim.url,
     PERSONA_RETRY_BASE_MS: '50',
     PERSONA_RETRY_CAP_MS: '400',
+    // The simulator's lists do not lag unless a test says so; the event sweep runs where a test wants it.
+    PERSONA_LIST_LAG_MS: '0',
+    EVENT_SWEEP_INTERVAL_MS: '0',
     LOG_LEVEL: 'debug',
     ...(options.workers || {}),
   };
@@ -109,6 +143,22 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
     prefix,
   });
   await events.waitUntilReady();
+  const queues = new Map<string, Queue>();
+  const queue = (name: string) => {
+    let q = queues.get(name);
+    if (!q) {
+      q = new Queue(name, { connection: { url: REDIS_URL }, prefix });
+      queues.set(name, q);
+    }
+    return q;
+  };
+  const get = async (id: string) =>
+    (await (
+      await fetch(`${gateway.url}/v1/transactions/${id}`, {
+        headers: { authorization: `Bearer ${gatewayToken}` },
+      })
+    ).json()) as Record<string, unknown>;
+  const view = async (id: string) => (await get(id)) as unknown as View;
   const completed = new Set<string>();
   const waiters = new Map<string, () => void>();
   events.on('completed', ({ jobId }) => {
@@ -134,12 +184,54 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
         },
         body: JSON.stringify(body),
       }),
-    get: async (id) =>
-      (await (
-        await fetch(`${gateway.url}/v1/transactions/${id}`, {
-          headers: { authorization: `Bearer ${gatewayToken}` },
-        })
-      ).json()) as Record<string, unknown>,
+    get,
+    view,
+    until: (id, check, what, timeoutMs = 30_000) =>
+      eventually(
+        async () => {
+          const v = await view(id);
+          return check(v) ? v : undefined;
+        },
+        { timeoutMs, what },
+      ),
+    queue,
+    jobsIn: async (name) => {
+      const jobs = await queue(name).getJobs([
+        'waiting',
+        'active',
+        'completed',
+        'delayed',
+        'failed',
+      ]);
+      return jobs.map((j) => actionPayload.parse(j.data));
+    },
+    deliver: async (event) => {
+      const raw = JSON.stringify({
+        data: {
+          type: 'event',
+          id: event.id,
+          attributes: {
+            name: event.name,
+            payload: { data: event.object, included: event.included },
+            'created-at': event.createdAt,
+          },
+        },
+      });
+      const res = await fetch(`${receiver.url}/webhooks/persona`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'persona-signature': personaSignature(
+            raw,
+            [WEBHOOK_SECRET],
+            Math.floor(Date.now() / 1000),
+          ),
+        },
+        body: raw,
+      });
+      await res.arrayBuffer();
+      return res.status;
+    },
     waitForJobs: async (ids, timeoutMs = 60_000) => {
       const pending = ids.filter((id) => !completed.has(id));
       await Promise.race([
@@ -158,6 +250,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
       ]);
     },
     close: async () => {
+      await Promise.all([...queues.values()].map((q) => q.close()));
       await events.close();
       await workers?.close();
       await receiver.close();

@@ -239,7 +239,10 @@ async function giveUp(
   log: Logger,
 ): Promise<SubmitOutcome> {
   if (!request.givenUp) await deps.store.markGivenUp(request.id, reason);
-  const found = await findCreatedTransaction(deps, request, log);
+  // As it is now: the calls this run made are part of what the search must cover.
+  const current = await deps.store.get(request.id);
+  if (!current || current.status !== 'queued') return { kind: 'done', result: 'skipped' };
+  const found = await findCreatedTransaction(deps, current, log);
   switch (found.kind) {
     case 'found':
       log.info(
