@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { requestTag } from '@pp/shared';
 import { eventually } from '@pp/testing';
 import { startPipeline, type Pipeline } from './harness.ts';
 
@@ -72,7 +71,8 @@ describe('linking events to requests', () => {
       'approved before the retry',
     );
     const txn = p.sim.transactionsFor('tag-links')[0]!;
-    expect(txn.tags).toEqual([requestTag(id)]);
+    // Our request travels with its transaction, in a tag after the caller's own.
+    expect(txn.tags).toEqual([`persona-pipeline:${id}`]);
     expect(v).toMatchObject({ status: 'submitted', persona_transaction_id: txn.id });
     expect(p.logs.lines.some((l) => l.includes('linked to its request by our tag'))).toBe(true);
     expect(p.logs.lines.some((l) => l.includes('event waits for its transaction'))).toBe(false);
