@@ -1,6 +1,9 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually } from '@pp/testing';
-import { startPipeline, type Pipeline } from './harness.ts';
+import { catalog, RequestStore } from '@pp/shared';
+import { eventually, REDIS_URL } from '@pp/testing';
+import { PERSONA_KEY, startPipeline, type Pipeline } from './harness.ts';
 
 /**
  * Which request an event belongs to, when Persona does what it documents: reviewers decide
@@ -190,5 +193,63 @@ describe('linking events to requests', () => {
       'the late verification applied',
     );
     expect(v.persona_status).toBe('approved');
+  });
+
+  it('When a request was first tried by a version that did not tag, then its key keeps its untagged body: no Idempotency error', async () => {
+    p = await startPipeline({ sim: { decisionDelayMs: 60_000 }, webhooks: false });
+    const redis = new Redis(REDIS_URL);
+    const queue = new Queue(catalog.transactionCreate.name, {
+      connection: redis,
+      prefix: p.prefix,
+    });
+    try {
+      const store = new RequestStore(redis, { prefix: p.prefix });
+      const input = {
+        transactionTypeId: 'txntp_KYC123',
+        fields: { name_first: 'Mary' },
+        referenceId: 'legacy',
+      };
+      const accepted = await store.accept(input, { correlationId: 'corr-legacy' });
+      if (accepted.outcome !== 'created') throw new Error('accept failed');
+      const { id, personaKey } = accepted.request;
+      // The earlier version's call: the same key, no tag.
+      const first = await fetch(`${p.sim.url}/transactions`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${PERSONA_KEY}`,
+          'content-type': 'application/json',
+          'idempotency-key': personaKey,
+        },
+        body: JSON.stringify({
+          data: {
+            attributes: {
+              'transaction-type-id': input.transactionTypeId,
+              fields: input.fields,
+              'reference-id': input.referenceId,
+            },
+          },
+        }),
+      });
+      expect(first.status).toBe(201);
+      await redis.hset(store.recordKey(id), 'first_attempt_at', String(Date.now()));
+
+      await queue.add(
+        'create',
+        { id, correlationId: 'corr-legacy' },
+        { ...catalog.transactionCreate.jobOptions, jobId: id },
+      );
+      await p.waitForJobs([id]);
+      const created = p.sim.transactionsFor('legacy');
+      expect(created).toHaveLength(1);
+      expect(created[0]!.tags).toEqual([]);
+      expect(await p.view(id)).toMatchObject({
+        status: 'submitted',
+        persona_transaction_id: created[0]!.id,
+      });
+      expect(p.sim.requests.filter((r) => r.method === 'POST').at(-1)!.replay).toBe(true);
+    } finally {
+      await queue.close();
+      redis.disconnect();
+    }
   });
 });

@@ -76,7 +76,12 @@ export function createProducers(deps: {
 
   const release = async (linkIds: string[]) => {
     await wake(await state.takePending(...linkIds));
-    for (const summary of await state.takeLate(...linkIds)) await readd(summary, 'late');
+    for (const kept of await state.takeLate(...linkIds)) {
+      const summary = events.payload.safeParse(kept);
+      // One event we can no longer read never holds back the others.
+      if (summary.success) await readd(summary.data, 'late');
+      else logger.error({ eventId: kept.eventId }, 'a kept event could not be read; dropped');
+    }
   };
 
   const enqueueLookup: Producers['enqueueLookup'] = async (job, key) => {

@@ -55,6 +55,11 @@ export interface TransactionRequest {
    * and fails with this code if there is none.
    */
   givenUp: GiveUpReason | null;
+  /**
+   * The calls under the current key carry our request tag. False only for a request first
+   * tried by a version that did not tag: its body must stay as it was under that key.
+   */
+  tagged: boolean;
   createdAt: string;
   updatedAt: string;
 }
@@ -161,15 +166,16 @@ export class RequestStore {
     return raw === null ? null : (JSON.parse(raw) as Record<string, unknown>);
   }
 
-  /** Records a call under the current key: the first one's time is kept, the latest one's too. */
-  async markAttempt(id: string): Promise<void> {
+  /**
+   * Records a call under the current key: the first one's time is kept, the latest one's
+   * too, and (from the first call on) whether the calls carry our request tag.
+   */
+  async markAttempt(id: string, { tagged }: { tagged: boolean }): Promise<void> {
     const key = this.recordKey(id);
     const now = String(this.#now().getTime());
-    await this.#redis
-      .multi()
-      .hsetnx(key, 'first_attempt_at', now)
-      .hset(key, 'last_attempt_at', now)
-      .exec();
+    const m = this.#redis.multi().hsetnx(key, 'first_attempt_at', now);
+    if (tagged) m.hsetnx(key, 'tagged', '1');
+    await m.hset(key, 'last_attempt_at', now).exec();
   }
 
   /** The job stops calling Persona and only looks for the transaction from now on. */
@@ -288,6 +294,7 @@ function parseRecord(h: Record<string, string>): TransactionRequest | null {
     firstAttemptAt: h.first_attempt_at ? Number(h.first_attempt_at) : null,
     lastAttemptAt: h.last_attempt_at ? Number(h.last_attempt_at) : null,
     givenUp: (h.given_up as GiveUpReason | undefined) ?? null,
+    tagged: h.tagged === '1' || !h.first_attempt_at,
     createdAt: h.created_at ?? '',
     updatedAt: h.updated_at ?? '',
   };

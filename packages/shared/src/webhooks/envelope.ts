@@ -4,6 +4,8 @@ import { inflected } from '../persona/inflection.ts';
 
 /**
  * A Persona event reduced to what routing and state need: ids, names, statuses and times.
+ * Fields added later have defaults, so that jobs and kept events written by an earlier
+ * version still parse.
  * No attribute that can hold personal data (fields, names, addresses, documents, the
  * caller's tags) is kept; this is what goes into Redis and Bull Board.
  */
@@ -25,9 +27,9 @@ export const eventSummary = z.object({
   /** The transaction's verifications and reports, ids only (accounts and inquiries are shared). */
   related: z.array(z.object({ type: z.string().max(200), id: personaId })).max(200),
   /** Our request id, from the tag we put on every transaction we create. */
-  taggedRequestId: requestId.nullable(),
+  taggedRequestId: requestId.nullable().default(null),
   /** The payload listed the transaction's tags (a webhook may leave them out). */
-  tagsSeen: z.boolean(),
+  tagsSeen: z.boolean().default(false),
   source: z.enum(['webhook', 'reconciliation', 'sweep']),
 });
 export type EventSummary = z.output<typeof eventSummary>;

@@ -28,6 +28,8 @@ export async function findCreatedTransaction(
 ): Promise<FindResult> {
   // No call under this key: nothing can have been created by it.
   if (request.firstAttemptAt === null) return { kind: 'none' };
+  // Calls made untagged (by an earlier version) cannot be told apart from others' in a list.
+  if (!request.tagged) return { kind: 'error', reason: 'the calls under this key carry no tag' };
   const lastCall = request.lastAttemptAt ?? request.firstAttemptAt;
   const settledAt = lastCall + deps.listLagMs;
   if (Date.now() < settledAt) {

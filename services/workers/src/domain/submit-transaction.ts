@@ -74,8 +74,7 @@ export async function submitTransaction(
     transactionTypeId: request.transactionTypeId,
     fields,
     referenceId: request.referenceId ?? undefined,
-    // Our tag last, after the caller's: the transaction names its request wherever it goes.
-    tags: [...(request.tags ?? []), requestTag(id)],
+    tags: request.tags ?? undefined,
   };
 
   if (request.serverErrors >= deps.reconcileAfter) {
@@ -105,7 +104,10 @@ export async function submitTransaction(
     }
   }
 
-  await store.markAttempt(id);
+  // Our tag last, after the caller's: the transaction names its request wherever it goes.
+  // (A key first used untagged, by an earlier version, keeps its body as it was.)
+  if (request.tagged) input.tags = [...(request.tags ?? []), requestTag(id)];
+  await store.markAttempt(id, { tagged: request.tagged });
   const res = await persona.createTransaction(input, {
     idempotencyKey: request.personaKey,
     ...(ctx.signal ? { signal: ctx.signal } : {}),
