@@ -10,7 +10,7 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { PersonaSimulator } from '@pp/persona-sim';
-import { catalog, RequestStore } from '@pp/shared';
+import { catalog, createEnqueue, RequestStore } from '@pp/shared';
 import { deletePrefix, REDIS_URL, ServiceProcess, uniquePrefix, maxInAnyWindow } from '@pp/testing';
 
 const LIMIT = 300;
@@ -42,8 +42,7 @@ async function run(n: number): Promise<Row> {
   await sim.listen();
   const redis = new Redis(REDIS_URL);
   const store = new RequestStore(redis, { prefix });
-  const spec = catalog.transactionCreate;
-  const queue = new Queue(spec.name, { connection: redis, prefix });
+  const queue = new Queue(catalog.transactionCreate.name, { connection: redis, prefix });
 
   // A backlog larger than the run can drain.
   const backlog = Math.ceil((LIMIT * seconds) / 60) + 100;
@@ -57,16 +56,11 @@ async function run(n: number): Promise<Row> {
       },
       { correlationId: `bench-${i}` },
     );
-    if (accepted.outcome !== 'created') throw new Error('accept failed');
+    if (accepted.kind !== 'created') throw new Error('accept failed');
     ids.push(accepted.request.id);
   }
-  await queue.addBulk(
-    ids.map((id) => ({
-      name: 'create',
-      data: { id, correlationId: id },
-      opts: { ...spec.jobOptions, jobId: id },
-    })),
-  );
+  const enqueue = createEnqueue(() => queue);
+  for (const id of ids) await enqueue('transactionCreate', { requestId: id, correlationId: id });
 
   const env = {
     REDIS_URL,

@@ -108,12 +108,12 @@ describe('exactly one Persona transaction per accepted request', () => {
         },
         { correlationId: 'corr-last' },
       );
-      if (accepted.outcome !== 'created') throw new Error('accept failed');
+      if (accepted.kind !== 'created') throw new Error('accept failed');
       const { id } = accepted.request;
       // One attempt only: the dropped response is the last word of the job.
       await queue.add(
-        'create',
-        { id, correlationId: 'corr-last' },
+        catalog.transactionCreate.jobName,
+        { requestId: id, correlationId: 'corr-last' },
         { ...catalog.transactionCreate.jobOptions, attempts: 1, jobId: id },
       );
       await p.waitForJobs([id]);

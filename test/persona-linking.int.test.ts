@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { catalog, RequestStore } from '@pp/shared';
+import { catalog, createEnqueue, redisKeys, RequestStore } from '@pp/shared';
 import { eventually, REDIS_URL } from '@pp/testing';
 import { PERSONA_KEY, startPipeline, type Pipeline } from './harness.ts';
 
@@ -210,7 +210,7 @@ describe('linking events to requests', () => {
         referenceId: 'legacy',
       };
       const accepted = await store.accept(input, { correlationId: 'corr-legacy' });
-      if (accepted.outcome !== 'created') throw new Error('accept failed');
+      if (accepted.kind !== 'created') throw new Error('accept failed');
       const { id, personaKey } = accepted.request;
       // The earlier version's call: the same key, no tag.
       const first = await fetch(`${p.sim.url}/transactions`, {
@@ -231,13 +231,12 @@ describe('linking events to requests', () => {
         }),
       });
       expect(first.status).toBe(201);
-      await redis.hset(store.recordKey(id), 'first_attempt_at', String(Date.now()));
+      await redis.hset(redisKeys(p.prefix).request(id), 'first_attempt_at', String(Date.now()));
 
-      await queue.add(
-        'create',
-        { id, correlationId: 'corr-legacy' },
-        { ...catalog.transactionCreate.jobOptions, jobId: id },
-      );
+      await createEnqueue(() => queue)('transactionCreate', {
+        requestId: id,
+        correlationId: 'corr-legacy',
+      });
       await p.waitForJobs([id]);
       const created = p.sim.transactionsFor('legacy');
       expect(created).toHaveLength(1);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { canonicalJson, sha256 } from '@pp/shared';
 import { errorBody, type RouteResult } from './http.ts';
 
 interface StoredResponse {
@@ -78,24 +78,10 @@ export class IdempotencyStore {
   }
 }
 
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
-
 function canonical(raw: string): string {
   try {
-    return JSON.stringify(sortKeys(JSON.parse(raw)));
+    return canonicalJson(JSON.parse(raw));
   } catch {
     return raw;
   }
-}
-
-function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v !== null && typeof v === 'object') {
-    return Object.fromEntries(
-      Object.keys(v as Record<string, unknown>)
-        .sort()
-        .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]),
-    );
-  }
-  return v;
 }

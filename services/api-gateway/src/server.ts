@@ -2,7 +2,8 @@ import { Queue } from 'bullmq';
 import {
   catalog,
   connectProducer,
-  EventStateStore,
+  createEnqueue,
+  createEventStores,
   pingRedis,
   serve,
   RequestStore,
@@ -29,10 +30,13 @@ export async function startGateway(
     logger,
     commandTimeoutMs: config.GATEWAY_REDIS_TIMEOUT_MS,
   });
-  const spec = catalog.transactionCreate;
-  const queue = new Queue(spec.name, { connection: redis, prefix: config.QUEUE_PREFIX });
+  const queue = new Queue(catalog.transactionCreate.name, {
+    connection: redis,
+    prefix: config.QUEUE_PREFIX,
+  });
   queue.on('error', (err) => logger.warn({ err }, 'queue error'));
-  const state = new EventStateStore(redis, { prefix: config.QUEUE_PREFIX });
+  const enqueue = createEnqueue(() => queue);
+  const { state: events } = createEventStores(redis, { prefix: config.QUEUE_PREFIX });
   const store = new RequestStore(redis, {
     prefix: config.QUEUE_PREFIX,
     idempotencyTtlSeconds: config.GATEWAY_IDEMPOTENCY_TTL_SECONDS,
@@ -43,14 +47,12 @@ export async function startGateway(
     apiKeys: config.GATEWAY_API_KEYS,
     maxBodyBytes: config.GATEWAY_MAX_BODY_BYTES,
     store,
-    state,
+    events,
     isAvailable: () => redis.status === 'ready',
     withDeadline: (work) =>
       withTimeout(work, config.GATEWAY_REDIS_TIMEOUT_MS, 'redis deadline exceeded'),
-    enqueue: async (id, correlationId) => {
-      const payload = spec.payload.parse({ id, correlationId });
-      await queue.add('create', payload, { ...spec.jobOptions, jobId: id });
-    },
+    enqueue: (requestId, correlationId) =>
+      enqueue('transactionCreate', { requestId, correlationId }),
     checkReady: () => pingRedis(redis, 1000),
   });
 

@@ -102,7 +102,7 @@ describe('api gateway over HTTP against real Redis', () => {
       expect(res.headers.get('x-request-id')).toBe('corr-abc-1');
 
       const job = await h.queue.getJob(body.id);
-      expect(job?.data).toEqual({ id: body.id, correlationId: 'corr-abc-1' });
+      expect(job?.data).toEqual({ requestId: body.id, correlationId: 'corr-abc-1' });
 
       const got = await h.get(`/v1/transactions/${body.id}`);
       expect(got.status).toBe(200);

@@ -3,6 +3,7 @@ import {
   admitEvent,
   catalog,
   connectProducer,
+  createEnqueue,
   EventGate,
   pingRedis,
   serve,
@@ -33,8 +34,11 @@ export async function startReceiver(
       'PERSONA_WEBHOOK_TOLERANCE_SECONDS=0: signature timestamps are not checked, so a delivery captured and replayed after PERSONA_EVENT_DEDUPE_TTL_SECONDS would be processed again',
     );
   }
-  const spec = catalog.personaEvents;
-  const queue = new Queue(spec.name, { connection: redis, prefix: config.QUEUE_PREFIX });
+  const queue = new Queue(catalog.personaEvents.name, {
+    connection: redis,
+    prefix: config.QUEUE_PREFIX,
+  });
+  const enqueue = createEnqueue(() => queue);
   queue.on('error', (err) => logger.warn({ err }, 'queue error'));
   const gate = new EventGate(redis, {
     prefix: config.QUEUE_PREFIX,
@@ -53,12 +57,7 @@ export async function startReceiver(
       admitEvent(
         gate,
         summary.eventId,
-        async () => {
-          await queue.add('event', spec.payload.parse(summary), {
-            ...spec.jobOptions,
-            jobId: summary.eventId,
-          });
-        },
+        () => enqueue('personaEvents', summary),
         (work) => withTimeout(work, config.WEBHOOK_REDIS_TIMEOUT_MS, 'redis deadline exceeded'),
       ),
     checkReady: () => pingRedis(redis, 1000),

@@ -2,13 +2,14 @@ import { Worker, type WorkerOptions } from 'bullmq';
 import {
   cappedFullJitter,
   catalog,
+  createEventStores,
   createRedis,
   EventGate,
-  EventStateStore,
   PERSONA_BACKOFF,
   PersonaClient,
   PersonaRateLimiter,
   RequestStore,
+  schedule,
   SweepCursorStore,
   type Logger,
   type QueueKey,
@@ -63,7 +64,7 @@ export async function startWorkers(
     logger: logger.child({ component: 'persona-client' }),
   });
   const store = new RequestStore(connection, { prefix });
-  const state = new EventStateStore(connection, {
+  const events = createEventStores(connection, {
     prefix,
     dedupeTtlSeconds: config.PERSONA_EVENT_DEDUPE_TTL_SECONDS,
     foreignTtlSeconds: Math.ceil(config.EVENT_LINK_TIMEOUT_MS / 1000),
@@ -73,12 +74,12 @@ export async function startWorkers(
     claimTtlMs: GATE_CLAIM_TTL_MS,
     dedupeTtlSeconds: config.PERSONA_EVENT_DEDUPE_TTL_SECONDS,
   });
-  const producers = createProducers({ connection, prefix, gate, store, state, logger });
+  const producers = createProducers({ connection, prefix, gate, store, events, logger });
   const registry = buildRegistry({
     config,
     logger,
     store,
-    state,
+    events,
     cursor: new SweepCursorStore(connection, { prefix }),
     persona,
     limiter,
@@ -121,34 +122,24 @@ export async function startWorkers(
       .then(async (final) => {
         if (!final) return;
         // Only reached when BullMQ gave up outside the processor (e.g. stalled too often).
-        const { id } = catalog.transactionCreate.payload.parse(job.data);
-        await store.markFailed(id, {
+        const { requestId } = catalog.transactionCreate.payload.parse(job.data);
+        await store.markFailed(requestId, {
           code: 'processing_failed',
           message: 'the job failed in the worker',
         });
-        logger.error({ requestId: id, err }, 'job failed for good');
+        logger.error({ requestId, err }, 'job failed for good');
       })
       .catch((e: unknown) => logger.warn({ err: e }, 'could not record a failed job'));
   });
 
   // Any number of processes may upsert the same scheduler: one run per interval.
-  await producers
-    .queue(catalog.reconcileSweep.name)
-    .upsertJobScheduler(
-      'reconcile-sweep',
-      { every: config.RECONCILE_INTERVAL_MS },
-      { name: 'sweep', data: {}, opts: catalog.reconcileSweep.jobOptions },
-    );
-  const sweeps = producers.queue(catalog.eventSweep.name);
-  if (config.EVENT_SWEEP_INTERVAL_MS > 0) {
-    await sweeps.upsertJobScheduler(
-      'event-sweep',
-      { every: config.EVENT_SWEEP_INTERVAL_MS },
-      { name: 'sweep', data: {}, opts: catalog.eventSweep.jobOptions },
-    );
-  } else {
-    await sweeps.removeJobScheduler('event-sweep');
-  }
+  const { queue } = producers;
+  await schedule(
+    queue(catalog.reconcileSweep.name),
+    'reconcileSweep',
+    config.RECONCILE_INTERVAL_MS,
+  );
+  await schedule(queue(catalog.eventSweep.name), 'eventSweep', config.EVENT_SWEEP_INTERVAL_MS);
 
   const running = Object.values(workers);
   await Promise.all(running.map((w) => w.waitUntilReady()));

@@ -1,13 +1,14 @@
 import { Job, Queue, type ConnectionOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
-  actionJobOptions,
-  actionPayload,
   admitEvent,
   catalog,
+  createEnqueue,
+  createEnqueueAction,
   type ActionPayload,
+  type Enqueue,
   type EventGate,
-  type EventStateStore,
+  type EventStores,
   type EventSummary,
   type Logger,
   type RequestStore,
@@ -19,6 +20,7 @@ import {
  */
 export interface Producers {
   queue: (name: string) => Queue;
+  enqueue: Enqueue;
   /** Feeds an event into the webhook path: the gate, then the events queue. */
   ingest: (summary: EventSummary) => Promise<void>;
   /** Feeds an event again, past the gate (it was dropped as another program's). */
@@ -29,11 +31,11 @@ export interface Producers {
   release: (linkIds: string[]) => Promise<void>;
   /** A Persona transaction was linked to its request. */
   onLinked: (personaTransactionId: string) => Promise<void>;
-  fanOut: (queue: string, eventId: string, payload: ActionPayload) => Promise<void>;
-  /** One background lookup of a request; `key` makes it one per sweep. */
+  fanOut: (queue: string, payload: ActionPayload) => Promise<void>;
+  /** One background lookup of a request; `occasion` makes it one per sweep. */
   enqueueLookup: (
     job: { requestId: string; transactionId: string; replay?: boolean },
-    key: string,
+    occasion: string,
   ) => Promise<void>;
   close: () => Promise<void>;
 }
@@ -43,10 +45,11 @@ export function createProducers(deps: {
   prefix: string;
   gate: EventGate;
   store: RequestStore;
-  state: EventStateStore;
+  events: EventStores;
   logger: Logger;
 }): Producers {
-  const { connection, prefix, gate, store, state, logger } = deps;
+  const { connection, prefix, gate, store, logger } = deps;
+  const { links } = deps.events;
   const queues = new Map<string, Queue>();
   const queue = (name: string): Queue => {
     let q = queues.get(name);
@@ -57,76 +60,53 @@ export function createProducers(deps: {
     }
     return q;
   };
-  const events = catalog.personaEvents;
-
-  /** An event again, past the gate: its first job may still exist, so the id is its own. */
-  const readd = async (summary: EventSummary, why: 'late' | 'replay') => {
-    await queue(events.name).add('event', events.payload.parse(summary), {
-      ...events.jobOptions,
-      jobId: `${summary.eventId}-${why}`,
-    });
-  };
+  const enqueue = createEnqueue(queue);
 
   const wake = async (eventIds: string[]) => {
     for (const eventId of eventIds) {
-      const job = await Job.fromId(queue(events.name), eventId);
+      const job = await Job.fromId(queue(catalog.personaEvents.name), eventId);
       if (job && (await job.isDelayed())) await job.promote().catch(() => undefined);
     }
   };
 
   const release = async (linkIds: string[]) => {
-    await wake(await state.takePending(...linkIds));
-    for (const kept of await state.takeLate(...linkIds)) {
-      const summary = events.payload.safeParse(kept);
+    await wake(await links.takePending(...linkIds));
+    for (const kept of await links.takeLate(...linkIds)) {
+      const summary = catalog.personaEvents.payload.safeParse(kept);
       // One event we can no longer read never holds back the others.
-      if (summary.success) await readd(summary.data, 'late');
+      if (summary.success) await enqueue('personaEvents', summary.data, 'late');
       else logger.error({ eventId: kept.eventId }, 'a kept event could not be read; dropped');
     }
   };
 
-  const enqueueLookup: Producers['enqueueLookup'] = async (job, key) => {
-    const spec = catalog.personaLookup;
-    await queue(spec.name).add('lookup', spec.payload.parse(job), {
-      ...spec.jobOptions,
-      jobId: `lookup-${job.requestId}-${key}`,
-    });
-  };
+  const enqueueLookup: Producers['enqueueLookup'] = (job, occasion) =>
+    enqueue('personaLookup', job, occasion);
 
   return {
     queue,
+    enqueue,
     ingest: async (summary) => {
-      await admitEvent(gate, summary.eventId, async () => {
-        await queue(events.name).add('event', events.payload.parse(summary), {
-          ...events.jobOptions,
-          jobId: summary.eventId,
-        });
-      });
+      await admitEvent(gate, summary.eventId, () => enqueue('personaEvents', summary));
     },
-    replay: (summary) => readd(summary, 'replay'),
+    replay: (summary) => enqueue('personaEvents', summary, 'replay'),
     wake,
     release,
     onLinked: async (personaTransactionId) => {
       await release([personaTransactionId]);
-      if (await state.takeForeign(personaTransactionId)) {
-        // Its events were dropped as another program's: fetch them again and apply them.
-        const requestId = await store.requestIdFor(personaTransactionId);
-        if (!requestId) return;
-        logger.warn(
-          { requestId, personaTransactionId },
-          "a transaction taken for another program's is ours after all; replaying its events",
-        );
-        await enqueueLookup(
-          { requestId, transactionId: personaTransactionId, replay: true },
-          'relink',
-        );
-      }
+      if (!(await links.takeForeign(personaTransactionId))) return;
+      // Its events were dropped as another program's: fetch them again and apply them.
+      const requestId = await store.requestIdFor(personaTransactionId);
+      if (!requestId) return;
+      logger.warn(
+        { requestId, personaTransactionId },
+        "a transaction taken for another program's is ours after all; replaying its events",
+      );
+      await enqueueLookup(
+        { requestId, transactionId: personaTransactionId, replay: true },
+        'relink',
+      );
     },
-    fanOut: async (name, eventId, payload) => {
-      await queue(name).add('action', actionPayload.parse(payload), {
-        ...actionJobOptions,
-        jobId: eventId,
-      });
-    },
+    fanOut: createEnqueueAction(queue),
     enqueueLookup,
     close: async () => {
       await Promise.all([...queues.values()].map((q) => q.close()));

@@ -1,6 +1,6 @@
 import type { Processor, WorkerOptions } from 'bullmq';
 import type {
-  EventStateStore,
+  EventStores,
   Logger,
   PersonaClient,
   PersonaRateLimiter,
@@ -29,7 +29,7 @@ export interface RegistryDeps {
   config: WorkersConfig;
   logger: Logger;
   store: RequestStore;
-  state: EventStateStore;
+  events: EventStores;
   cursor: SweepCursorStore;
   persona: PersonaClient;
   limiter: PersonaRateLimiter;
@@ -46,7 +46,7 @@ const LOOKUP_CONCURRENCY = 2;
  * per-queue options (concurrency, the fleet-wide tick for queues that call Persona).
  */
 export function buildRegistry(deps: RegistryDeps): Partial<Record<QueueKey, WorkerSpec>> {
-  const { config, logger, store, state, persona, producers } = deps;
+  const { config, logger, store, events, persona, producers } = deps;
   const child = (key: QueueKey) => logger.child({ queue: catalog[key].name });
   // Queues whose jobs call Persona release one job per tick, fleet-wide, so that a queue
   // resuming after a budget pause releases one job, not one per worker slot. Ticks are
@@ -91,7 +91,7 @@ export function buildRegistry(deps: RegistryDeps): Partial<Record<QueueKey, Work
       processor: personaEventProcessor({
         logger: child('personaEvents'),
         store,
-        state,
+        events,
         rules: config.routingRules,
         decisionStatuses: new Set(config.DECISION_STATUSES),
         linkTimeoutMs: config.EVENT_LINK_TIMEOUT_MS,
@@ -105,7 +105,7 @@ export function buildRegistry(deps: RegistryDeps): Partial<Record<QueueKey, Work
       processor: reconcileSweepProcessor({
         logger: child('reconcileSweep'),
         store,
-        state,
+        awaiting: events.awaiting,
         afterMs: config.RECONCILE_AFTER_MS,
         batch: RECONCILE_BATCH,
         enqueueLookup: producers.enqueueLookup,
@@ -116,7 +116,7 @@ export function buildRegistry(deps: RegistryDeps): Partial<Record<QueueKey, Work
       processor: personaLookupProcessor({
         logger: child('personaLookup'),
         store,
-        state,
+        awaiting: events.awaiting,
         persona,
         ingest: producers.ingest,
         replay: producers.replay,

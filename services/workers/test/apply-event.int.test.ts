@@ -2,11 +2,12 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  actionJobOptions,
+  createEnqueueAction,
+  createEventStores,
   createLogger,
-  EventStateStore,
   RequestStore,
   type ActionPayload,
+  type EventStores,
   type EventSummary,
 } from '@pp/shared';
 import { deletePrefix, LogCapture, REDIS_URL, uniquePrefix } from '@pp/testing';
@@ -18,7 +19,7 @@ import { RoutingRules } from '../src/domain/routing.ts';
 let redis: Redis;
 let prefix: string;
 let store: RequestStore;
-let state: EventStateStore;
+let events: EventStores;
 const queues = new Map<string, Queue>();
 const logs = new LogCapture();
 const log = createLogger({ service: 'workers', level: 'debug', destination: logs });
@@ -38,7 +39,7 @@ let failNext: string | null = null;
 const woken: string[] = [];
 const deps = (): ApplyEventDeps => ({
   store,
-  state,
+  events,
   rules: RoutingRules.parse([
     { status: 'approved', queues: ['actions-approve', 'audit-trail'] },
     { status: 'declined', queues: ['actions-decline'] },
@@ -47,14 +48,14 @@ const deps = (): ApplyEventDeps => ({
   linkTimeoutMs: 60_000,
   onLinked: () => Promise.resolve(),
   release: async (ids: string[]) => {
-    woken.push(...(await state.takePending(...ids)));
+    woken.push(...(await events.links.takePending(...ids)));
   },
-  fanOut: async (name: string, eventId: string, payload: ActionPayload) => {
+  fanOut: async (name: string, payload: ActionPayload) => {
     if (failNext === name) {
       failNext = null;
       throw new Error(`connection lost while adding to ${name}`);
     }
-    await queue(name).add('action', payload, { ...actionJobOptions, jobId: eventId });
+    await createEnqueueAction(queue)(name, payload);
   },
 });
 
@@ -84,12 +85,12 @@ beforeEach(async () => {
   redis = new Redis(REDIS_URL);
   prefix = uniquePrefix('apply');
   store = new RequestStore(redis, { prefix });
-  state = new EventStateStore(redis, { prefix });
+  events = createEventStores(redis, { prefix });
   const accepted = await store.accept(
     { transactionTypeId: 'txntp_x', fields: { a: 1 }, referenceId: 'user-9' },
     { correlationId: 'corr-apply' },
   );
-  if (accepted.outcome !== 'created') throw new Error('accept failed');
+  if (accepted.kind !== 'created') throw new Error('accept failed');
   requestId = accepted.request.id;
   await store.markSubmitted(requestId, { transactionId: 'txn_applyTest', status: 'created' });
 });
@@ -128,7 +129,7 @@ describe('applying events', () => {
       { transactionTypeId: 'txntp_x', fields: { b: 2 } },
       { correlationId: 'corr-adopted' },
     );
-    if (other.outcome !== 'created') throw new Error('accept failed');
+    if (other.kind !== 'created') throw new Error('accept failed');
     await store.markSubmitted(other.request.id, {
       transactionId: 'txn_adopted',
       status: 'approved',
@@ -196,11 +197,11 @@ describe('applying events', () => {
       event('submitted', '2026-01-01T00:00:11.000Z', { ...ver, name: 'verification.submitted' }),
       { waitedMs: 0, log },
     );
-    expect(await state.objects(requestId)).toEqual([
+    expect(await events.state.objects(requestId)).toEqual([
       expect.objectContaining({ id: 'ver_apply1', status: 'passed' }),
     ]);
     expect((await store.get(requestId))!.personaStatus).toBe('created');
-    expect((await state.history(requestId)).map((h) => [h.name, h.applied])).toEqual([
+    expect((await events.state.history(requestId)).map((h) => [h.name, h.applied])).toEqual([
       ['verification.submitted', false],
       ['verification.passed', true],
     ]);
@@ -225,7 +226,7 @@ describe('applying events', () => {
       { waitedMs: 0, log },
     );
     expect(report).toMatchObject({ result: 'applied' });
-    expect(await state.objects(requestId)).toEqual([
+    expect(await events.state.objects(requestId)).toEqual([
       expect.objectContaining({ id: 'rep_apply1', status: 'ready' }),
     ]);
   });
@@ -239,13 +240,13 @@ describe('applying events', () => {
       kind: 'wait_for_link',
       waitingFor: 'txn_someoneElse',
     });
-    expect(await state.takePending('txn_someoneElse')).toEqual([foreign.eventId]);
+    expect(await events.links.takePending('txn_someoneElse')).toEqual([foreign.eventId]);
     expect(await applyEvent(deps(), foreign, { waitedMs: 61_000, log })).toMatchObject({
       result: 'unmatched',
     });
     expect(await jobCount('actions-approve')).toBe(0);
-    expect(await state.isProcessed(foreign.eventId)).toBe(false);
-    expect((await state.takeLate('txn_someoneElse')).map((e) => e.eventId)).toEqual([
+    expect(await events.processed.isProcessed(foreign.eventId)).toBe(false);
+    expect((await events.links.takeLate('txn_someoneElse')).map((e) => e.eventId)).toEqual([
       foreign.eventId,
     ]);
   });
@@ -273,7 +274,7 @@ describe('applying events', () => {
     expect(await applyEvent(deps(), ver, { waitedMs: 10, log })).toMatchObject({
       result: 'applied',
     });
-    expect(await state.objects(requestId)).toEqual([
+    expect(await events.state.objects(requestId)).toEqual([
       expect.objectContaining({ id: 'ver_early1', status: 'passed' }),
     ]);
   });
@@ -287,6 +288,6 @@ describe('applying events', () => {
       fannedOut: [],
     });
     expect((await store.get(requestId))!.personaStatus).toBe('created');
-    expect((await state.history(requestId)).map((h) => h.event_id)).toEqual([odd.eventId]);
+    expect((await events.state.history(requestId)).map((h) => h.event_id)).toEqual([odd.eventId]);
   });
 });

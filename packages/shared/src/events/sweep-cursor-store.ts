@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { redisKeys } from '../redis/keys.ts';
 
 /** Persona keeps events 30 days: a cursor older than that points at nothing. */
 const CURSOR_TTL_SECONDS = 30 * 24 * 3600;
@@ -15,8 +16,9 @@ export class SweepCursorStore {
 
   constructor(redis: Redis, options: { prefix: string }) {
     this.#redis = redis;
-    this.#key = `${options.prefix}:event-sweep:cursor`;
-    this.#lockKey = `${options.prefix}:event-sweep:lock`;
+    const keys = redisKeys(options.prefix);
+    this.#key = keys.sweepCursor();
+    this.#lockKey = keys.sweepLock();
   }
 
   async load<T>(empty: T): Promise<T> {

@@ -1,14 +1,17 @@
 import got, { RequestError } from 'got';
 import type { Logger } from 'pino';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { TransactionInput } from '../requests/request-store.ts';
 import { eventResource, type EventResource } from '../webhooks/envelope.ts';
 import { classifyResponse, numericHeader } from './classify.ts';
 import type { CallClass, PersonaRateLimiter } from './rate-limit/persona-rate-limiter.ts';
 import {
+  listDocument,
+  nextCursor,
+  readable,
   transactionDocument,
-  transactionList,
   transactionResource,
+  type Page,
   type PersonaError,
   type TransactionResource,
 } from './resources.ts';
@@ -53,16 +56,8 @@ export interface CallOptions {
 /** The product whose creation quota `POST /transactions` spends. */
 export const TRANSACTION_PRODUCT = 'transaction';
 
-export interface EventPage {
-  data: EventResource[];
-  nextCursor: string | null;
-}
-
-export interface TransactionPage {
-  data: TransactionResource[];
-  /** `page[after]` cursor of the next page, or null on the last page. */
-  nextCursor: string | null;
-}
+export type EventPage = Page<EventResource>;
+export type TransactionPage = Page<TransactionResource>;
 
 /**
  * Persona's server API, as much of it as the pipeline uses. Every call first takes a slot
@@ -114,23 +109,15 @@ export class PersonaClient {
     page: { after?: string; size?: number },
     options: CallOptions,
   ): Promise<CallResult<TransactionPage>> {
-    const query = new URLSearchParams();
-    if (filter.referenceId) query.set('filter[reference-id]', filter.referenceId);
-    if (filter.transactionTypeId)
-      query.set('filter[transaction-type-id]', filter.transactionTypeId);
-    if (page.after) query.set('page[after]', page.after);
-    query.set('page[size]', String(page.size ?? 100));
-    return this.#call(
-      'GET',
-      `/transactions?${query.toString()}`,
-      'GET /transactions',
+    return this.#list(
+      '/transactions',
+      {
+        'filter[reference-id]': filter.referenceId,
+        'filter[transaction-type-id]': filter.transactionTypeId,
+      },
+      page,
       options,
-      {},
-      (body) => transactionList.safeParse(body),
-      (doc) => ({
-        data: readable(doc.data, transactionResource, this.#o.logger, 'transaction'),
-        nextCursor: nextCursor(doc.links?.next),
-      }),
+      transactionResource,
     );
   }
 
@@ -140,21 +127,36 @@ export class PersonaClient {
     page: { after?: string; size?: number },
     options: CallOptions,
   ): Promise<CallResult<EventPage>> {
+    return this.#list(
+      '/events',
+      { 'filter[object-id]': filter.objectIds?.join(','), 'filter[name]': filter.names?.join(',') },
+      page,
+      options,
+      eventResource,
+    );
+  }
+
+  /** One page of a list, newest first. One odd item never hides the others: it is logged and skipped. */
+  #list<S extends z.ZodType>(
+    path: '/transactions' | '/events',
+    filters: Record<string, string | undefined>,
+    page: { after?: string; size?: number },
+    options: CallOptions,
+    item: S,
+  ): Promise<CallResult<Page<z.output<S>>>> {
     const query = new URLSearchParams();
-    if (filter.objectIds) query.set('filter[object-id]', filter.objectIds.join(','));
-    if (filter.names) query.set('filter[name]', filter.names.join(','));
+    for (const [name, value] of Object.entries(filters)) if (value) query.set(name, value);
     if (page.after) query.set('page[after]', page.after);
     query.set('page[size]', String(page.size ?? 100));
     return this.#call(
       'GET',
-      `/events?${query.toString()}`,
-      'GET /events',
+      `${path}?${query.toString()}`,
+      `GET ${path}`,
       options,
       {},
-      (body) => eventList.safeParse(body),
+      (body) => listDocument.safeParse(body),
       (doc) => ({
-        // One odd event must not hide the others: keep those we can read.
-        data: readable(doc.data, eventResource, this.#o.logger, 'event'),
+        data: readable(doc.data, item, this.#o.logger, path.slice(1)),
         nextCursor: nextCursor(doc.links?.next),
       }),
     );
@@ -172,7 +174,7 @@ export class PersonaClient {
   ): Promise<CallResult<T>> {
     const { limiter, logger } = this.#o;
     const permit = await limiter.acquire(options.callClass, extra.product ?? '');
-    if (!permit.granted) {
+    if (permit.kind === 'denied') {
       return { kind: 'throttled', retryInMs: permit.retryInMs, reason: permit.reason };
     }
     const started = performance.now();
@@ -273,37 +275,4 @@ export class PersonaClient {
   }
 }
 
-const eventList = z.looseObject({
-  data: z.array(z.unknown()),
-  links: z.looseObject({ next: z.string().nullish() }).nullish(),
-});
-
-/** The items of a list that parse; the rest are logged (by position, never content) and skipped. */
-function readable<S extends z.ZodType>(
-  items: unknown[],
-  schema: S,
-  logger: Logger,
-  what: string,
-): z.output<S>[] {
-  return items.flatMap((item, index) => {
-    const parsed = schema.safeParse(item);
-    if (parsed.success) return [parsed.data];
-    logger.warn(
-      { index, problems: parsed.error.issues.map((i) => i.path.join('.')).slice(0, 5) },
-      `skipped a ${what} we could not read in a Persona list`,
-    );
-    return [];
-  });
-}
-
 const firstHeader = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
-
-/** `links.next` is a relative URL such as `/api/v1/transactions?page%5Bafter%5D=txn_X`. */
-function nextCursor(next: string | null | undefined): string | null {
-  if (!next) return null;
-  try {
-    return new URL(next, 'https://persona.invalid').searchParams.get('page[after]');
-  } catch {
-    return null;
-  }
-}

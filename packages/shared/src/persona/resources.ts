@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import { z } from 'zod';
 import { personaId } from './ids.ts';
 import { inflected } from './inflection.ts';
@@ -37,8 +38,8 @@ export type TransactionResource = z.output<typeof transactionResource>;
 
 export const transactionDocument = z.looseObject({ data: transactionResource });
 
-/** Items are read one by one (see the client): one odd item must not hide the others. */
-export const transactionList = z.looseObject({
+/** A list page: items are read one by one (see the client), so one odd item never hides the others. */
+export const listDocument = z.looseObject({
   data: z.array(z.unknown()),
   links: z.looseObject({ next: z.string().nullish(), prev: z.string().nullish() }).nullish(),
 });
@@ -51,4 +52,39 @@ export const errorDocument = z.looseObject({
 export interface PersonaError {
   title: string;
   details?: string;
+}
+
+/** One page of a list, newest first. */
+export interface Page<T> {
+  data: T[];
+  /** `page[after]` cursor of the next page, or null on the last page. */
+  nextCursor: string | null;
+}
+
+/** The items of a list that parse; the rest are logged (by position, never content) and skipped. */
+export function readable<S extends z.ZodType>(
+  items: unknown[],
+  schema: S,
+  logger: Logger,
+  what: string,
+): z.output<S>[] {
+  return items.flatMap((item, index) => {
+    const parsed = schema.safeParse(item);
+    if (parsed.success) return [parsed.data];
+    logger.warn(
+      { index, problems: parsed.error.issues.map((i) => i.path.join('.')).slice(0, 5) },
+      `skipped an item of ${what} we could not read in a Persona list`,
+    );
+    return [];
+  });
+}
+
+/** `links.next` is a relative URL such as `/api/v1/transactions?page%5Bafter%5D=txn_X`. */
+export function nextCursor(next: string | null | undefined): string | null {
+  if (!next) return null;
+  try {
+    return new URL(next, 'https://persona.invalid').searchParams.get('page[after]');
+  } catch {
+    return null;
+  }
 }

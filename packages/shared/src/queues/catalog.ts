@@ -4,26 +4,47 @@ import { personaId, requestId } from '../persona/ids.ts';
 import { eventSummary } from '../webhooks/envelope.ts';
 
 /**
- * Every queue this project uses: its name, the schema of its payload and its default job
- * options. Producers, workers, Bull Board and tests import names from here; nobody types
- * a queue name. Payloads are thin (ids, never personal data): job data is stored in clear
- * text and shown in Bull Board.
+ * Every queue this project uses: its name, its job name, the schema of its payload, how a
+ * job's id is derived and its default job options. Producers, workers, Bull Board and tests
+ * import from here; nobody types a queue name, a job name or a job id (see `enqueue.ts`).
+ * Payloads are thin (ids, never personal data): job data is stored in clear text and shown
+ * in Bull Board.
  */
 
 /** Name of the custom BullMQ backoff type; the workers register {@link cappedFullJitter} under it. */
 export const PERSONA_BACKOFF = 'persona-jitter';
 
+/** Kept for inspection when they fail for good: two weeks, at most this many per queue. */
+const FAILED_KEPT = { age: 14 * 24 * 3600, count: 50_000 } as const;
+
+const periodic = {
+  attempts: 1,
+  removeOnComplete: { count: 100 },
+  removeOnFail: { count: 100 },
+} satisfies JobsOptions;
+
+/** A creation job written before its request id was named `requestId`. */
+const legacyId = (v: unknown) =>
+  v !== null && typeof v === 'object' && 'id' in v && !('requestId' in v)
+    ? { ...v, requestId: v.id }
+    : v;
+
 export const catalog = {
   transactionCreate: {
     name: 'persona-transaction-create',
-    payload: z.object({
-      /** Our request id; also the job id. */
-      id: requestId,
-      /** Carried into every log line of this request, from the gateway to the last fan-out. */
-      correlationId: z.string().min(1).max(128),
-      /** Set by the worker when the budget first parks the job: when it began to wait for a slot (ms). */
-      parkedAt: z.number().int().optional(),
-    }),
+    jobName: 'create',
+    payload: z.preprocess(
+      legacyId,
+      z.object({
+        requestId,
+        /** Carried into every log line of this request, from the gateway to the last fan-out. */
+        correlationId: z.string().min(1).max(128),
+        /** Set by the worker when the budget first parks the job: when it began to wait for a slot (ms). */
+        parkedAt: z.number().int().optional(),
+      }),
+    ),
+    /** One job per request, ever. */
+    jobId: (p: { requestId: string }) => p.requestId,
     jobOptions: {
       // Spent only by network errors, timeouts and 5xx; rate limits never spend an attempt.
       // With the workers' default backoff (2 s doubling to a 10 min cap, full jitter), 60
@@ -32,35 +53,42 @@ export const catalog = {
       attempts: 60,
       backoff: { type: PERSONA_BACKOFF },
       removeOnComplete: { age: 24 * 3600, count: 10_000 },
-      removeOnFail: { age: 14 * 24 * 3600, count: 50_000 },
+      removeOnFail: FAILED_KEPT,
     } satisfies JobsOptions,
   },
   /** Verified Persona events, as summaries (ids, names, statuses, times; no personal data). */
   personaEvents: {
     name: 'persona-events',
+    jobName: 'event',
     payload: eventSummary,
+    /**
+     * The event id: a second delivery is the same job. An event fed in again on purpose (kept
+     * past the link timeout, or replayed) carries why, so that its first job cannot block it.
+     */
+    jobId: (p: { eventId: string }, again?: 'late' | 'replay') =>
+      again ? `${p.eventId}-${again}` : p.eventId,
     jobOptions: {
       attempts: 25,
       backoff: { type: 'exponential', delay: 1000 },
       removeOnComplete: { age: 3600, count: 10_000 },
-      removeOnFail: { age: 14 * 24 * 3600, count: 50_000 },
+      removeOnFail: FAILED_KEPT,
     } satisfies JobsOptions,
   },
   /** Periodic sweep for submitted requests that have waited too long for a decision. */
   reconcileSweep: {
     name: 'persona-reconcile',
+    jobName: 'sweep',
     payload: z.object({}),
-    jobOptions: {
-      attempts: 1,
-      removeOnComplete: { count: 100 },
-      removeOnFail: { count: 100 },
-    } satisfies JobsOptions,
+    /** Its Job Scheduler: any number of processes upsert the same one. */
+    schedulerId: 'reconcile-sweep',
+    jobOptions: periodic,
   },
   /** One background look at Persona for one request: its transaction, then its events. */
   personaLookup: {
     name: 'persona-lookup',
+    jobName: 'lookup',
     payload: z.object({
-      requestId: requestId,
+      requestId,
       transactionId: personaId,
       /** Set once the transaction was read and its events must be fetched. */
       objectIds: z.array(personaId).max(101).optional(),
@@ -70,6 +98,8 @@ export const catalog = {
        */
       replay: z.boolean().optional(),
     }),
+    /** One per request and occasion (a sweep's time, a relink): a failed one never blocks the next. */
+    jobId: (p: { requestId: string }, occasion: string) => `lookup-${p.requestId}-${occasion}`,
     jobOptions: {
       attempts: 10,
       backoff: { type: PERSONA_BACKOFF },
@@ -80,12 +110,10 @@ export const catalog = {
   /** Periodic walk of Persona's event stream, for events lost after we answered 200. */
   eventSweep: {
     name: 'persona-event-sweep',
+    jobName: 'sweep',
     payload: z.object({}),
-    jobOptions: {
-      attempts: 1,
-      removeOnComplete: { count: 100 },
-      removeOnFail: { count: 100 },
-    } satisfies JobsOptions,
+    schedulerId: 'event-sweep',
+    jobOptions: periodic,
   },
 } as const;
 
@@ -123,14 +151,21 @@ export const actionPayload = z.object({
 });
 export type ActionPayload = z.output<typeof actionPayload>;
 
-export const actionJobOptions = {
-  attempts: 5,
-  backoff: { type: 'exponential', delay: 1000 },
-  // Kept a day after completion: the job id (the event id) then stops any re-add by a
-  // fan-out that crashed and retried.
-  removeOnComplete: { age: 24 * 3600 },
-  removeOnFail: { age: 14 * 24 * 3600 },
-} satisfies JobsOptions;
+/** Every business-action queue: the same job name, payload and job id rule. */
+export const actionJob = {
+  jobName: 'action',
+  payload: actionPayload,
+  /** The Persona event id: consumers make their action idempotent on it. */
+  jobId: (p: ActionPayload) => p.event_id,
+  jobOptions: {
+    attempts: 5,
+    backoff: { type: 'exponential', delay: 1000 },
+    // Kept a day after completion: the job id (the event id) then stops any re-add by a
+    // fan-out that crashed and retried.
+    removeOnComplete: { age: 24 * 3600 },
+    removeOnFail: { age: 14 * 24 * 3600 },
+  } satisfies JobsOptions,
+} as const;
 
 export type QueueKey = keyof typeof catalog;
 export type Payload<K extends QueueKey> = z.output<(typeof catalog)[K]['payload']>;

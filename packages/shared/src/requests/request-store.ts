@@ -1,6 +1,8 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { redisKeys, type RedisKeys } from '../redis/keys.ts';
 import { LuaScript } from '../redis/lua-script.ts';
+import { canonicalJson, sha256 } from '../util/canonical.ts';
 
 const acceptScript = new LuaScript(new URL('./accept-request-3.lua', import.meta.url));
 const settleScript = new LuaScript(new URL('./settle-request-4.lua', import.meta.url));
@@ -65,8 +67,8 @@ export interface TransactionRequest {
 }
 
 export type AcceptResult =
-  | { outcome: 'created'; request: TransactionRequest }
-  | { outcome: 'existing'; id: string; sameBody: boolean };
+  | { kind: 'created'; request: TransactionRequest }
+  | { kind: 'existing'; id: string; sameBody: boolean };
 
 export interface RequestStoreOptions {
   prefix: string;
@@ -79,42 +81,24 @@ export interface RequestStoreOptions {
 
 export const newRequestId = (): string => `req_${randomBytes(16).toString('hex')}`;
 
-/** Canonical JSON (sorted keys) so that equal bodies hash equally whatever their key order. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
-export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
-
 /**
  * Transaction requests in Redis: one hash per request, its fields apart (deleted once
  * Persona has them or refused them for good), and Idempotency-Key mappings.
  */
 export class RequestStore {
   readonly #redis: Redis;
-  readonly #prefix: string;
+  readonly #keys: RedisKeys;
   readonly #idemTtl: number;
   readonly #retention: number;
   readonly #now: () => Date;
 
   constructor(redis: Redis, options: RequestStoreOptions) {
     this.#redis = redis;
-    this.#prefix = options.prefix;
+    this.#keys = redisKeys(options.prefix);
     this.#idemTtl = options.idempotencyTtlSeconds ?? 24 * 3600;
     this.#retention = options.retentionSeconds ?? 30 * 24 * 3600;
     this.#now = options.now ?? (() => new Date());
   }
-
-  recordKey = (id: string): string => `${this.#prefix}:req:${id}`;
-  fieldsKey = (id: string): string => `${this.#prefix}:req:${id}:fields`;
-  idempotencyKey = (key: string): string => `${this.#prefix}:idem:${sha256(key)}`;
 
   async accept(
     input: TransactionInput,
@@ -140,7 +124,11 @@ export class RequestStore {
     const hasIdem = meta.idempotencyKey !== undefined;
     const reply = (await acceptScript.run(
       this.#redis,
-      [this.idempotencyKey(meta.idempotencyKey ?? ''), this.recordKey(id), this.fieldsKey(id)],
+      [
+        this.#keys.idempotency(meta.idempotencyKey ?? ''),
+        this.#keys.request(id),
+        this.#keys.requestFields(id),
+      ],
       [
         hasIdem ? '1' : '0',
         id,
@@ -152,17 +140,17 @@ export class RequestStore {
       ],
     )) as [string, string, string?];
     if (reply[0] === 'existing') {
-      return { outcome: 'existing', id: reply[1], sameBody: reply[2] === bodyHash };
+      return { kind: 'existing', id: reply[1], sameBody: reply[2] === bodyHash };
     }
-    return { outcome: 'created', request: parseRecord(record)! };
+    return { kind: 'created', request: parseRecord(record)! };
   }
 
   async get(id: string): Promise<TransactionRequest | null> {
-    return parseRecord(await this.#redis.hgetall(this.recordKey(id)));
+    return parseRecord(await this.#redis.hgetall(this.#keys.request(id)));
   }
 
   async fields(id: string): Promise<Record<string, unknown> | null> {
-    const raw = await this.#redis.get(this.fieldsKey(id));
+    const raw = await this.#redis.get(this.#keys.requestFields(id));
     return raw === null ? null : (JSON.parse(raw) as Record<string, unknown>);
   }
 
@@ -171,7 +159,7 @@ export class RequestStore {
    * too, and (from the first call on) whether the calls carry our request tag.
    */
   async markAttempt(id: string, { tagged }: { tagged: boolean }): Promise<void> {
-    const key = this.recordKey(id);
+    const key = this.#keys.request(id);
     const now = String(this.#now().getTime());
     const m = this.#redis.multi().hsetnx(key, 'first_attempt_at', now);
     if (tagged) m.hsetnx(key, 'tagged', '1');
@@ -180,12 +168,12 @@ export class RequestStore {
 
   /** The job stops calling Persona and only looks for the transaction from now on. */
   async markGivenUp(id: string, reason: GiveUpReason): Promise<void> {
-    await this.#redis.hsetnx(this.recordKey(id), 'given_up', reason);
+    await this.#redis.hsetnx(this.#keys.request(id), 'given_up', reason);
   }
 
   /** Counts a 5xx under the current key; returns the consecutive count. */
   async recordServerError(id: string): Promise<number> {
-    const key = this.recordKey(id);
+    const key = this.#keys.request(id);
     const [[, count]] = (await this.#redis
       .multi()
       .hincrby(key, 'server_errors', 1)
@@ -196,24 +184,22 @@ export class RequestStore {
 
   /** A non-5xx answer under the key: the 5xx run is broken. */
   async clearServerErrors(id: string): Promise<void> {
-    await this.#redis.hset(this.recordKey(id), 'server_errors', '0');
+    await this.#redis.hset(this.#keys.request(id), 'server_errors', '0');
   }
 
   /** A new Idempotency-Key, once reconciliation showed that nothing was created under the old one. */
   async rotatePersonaKey(id: string, expectedGeneration: number): Promise<boolean> {
     const rotated = await rotateScript.run(
       this.#redis,
-      [this.recordKey(id)],
+      [this.#keys.request(id)],
       [String(expectedGeneration), randomUUID(), this.#now().toISOString()],
     );
     return rotated === 1;
   }
 
-  linkKey = (personaTransactionId: string): string => `${this.#prefix}:ptx:${personaTransactionId}`;
-
   /** Our request id for a Persona transaction id, once the request is submitted. */
   requestIdFor(personaTransactionId: string): Promise<string | null> {
-    return this.#redis.get(this.linkKey(personaTransactionId));
+    return this.#redis.get(this.#keys.transactionLink(personaTransactionId));
   }
 
   /**
@@ -245,9 +231,6 @@ export class RequestStore {
     ]);
   }
 
-  /** Submitted requests, scored by when reconciliation should next ask Persona about them. */
-  awaitingKey = (): string => `${this.#prefix}:awaiting`;
-
   async #settle(
     id: string,
     status: RequestStatus,
@@ -257,10 +240,10 @@ export class RequestStore {
     return (await settleScript.run(
       this.#redis,
       [
-        this.recordKey(id),
-        this.fieldsKey(id),
-        this.linkKey(personaTransactionId ?? ''),
-        this.awaitingKey(),
+        this.#keys.request(id),
+        this.#keys.requestFields(id),
+        this.#keys.transactionLink(personaTransactionId ?? ''),
+        this.#keys.awaiting(),
       ],
       [
         status,

@@ -39,7 +39,7 @@ describe('parseWebhookBody', () => {
   it('When Persona sends a transaction event, then the summary holds ids, status and times, and no personal data', () => {
     const result = parseWebhookBody(raw(event()));
     expect(result).toEqual({
-      ok: true,
+      kind: 'event',
       summary: {
         eventId: 'evt_3KqH4xVnR2bPmYwL9sTgD3cE',
         name: 'transaction.status-updated',
@@ -76,7 +76,7 @@ describe('parseWebhookBody', () => {
       ),
     );
     expect(result).toMatchObject({
-      ok: true,
+      kind: 'event',
       summary: {
         object: { id: 'ver_1' },
         status: 'passed',
@@ -91,10 +91,10 @@ describe('parseWebhookBody', () => {
     expect(
       parseWebhookBody(
         raw(event({ name: 'something.new' }, { data: { type: 'novelty', id: 'nov_1' } })),
-      ).ok,
-    ).toBe(true);
+      ).kind,
+    ).toBe('event');
     expect(parseWebhookBody(raw(event({}, 'not an object')))).toMatchObject({
-      ok: true,
+      kind: 'event',
       summary: { object: null, transactionId: null },
     });
   });
@@ -148,7 +148,7 @@ describe('parseWebhookBody', () => {
       (_label, f) => {
         const result = parseWebhookBody(raw(inflect(tagged(), f)));
         expect(result).toEqual({
-          ok: true,
+          kind: 'event',
           summary: {
             eventId: 'evt_3KqH4xVnR2bPmYwL9sTgD3cE',
             name: 'transaction.status-updated',
@@ -187,7 +187,7 @@ describe('parseWebhookBody', () => {
         camel,
       );
       expect(parseWebhookBody(raw(body))).toMatchObject({
-        ok: true,
+        kind: 'event',
         summary: {
           object: { id: 'verif-9' },
           transactionId: 'tx-9',
@@ -209,7 +209,7 @@ describe('parseWebhookBody', () => {
     ['no event name', raw(event({ name: '' }))],
     ['a bad created-at', raw(event({ 'created-at': 'yesterday' }))],
   ])('When the body is %s, then it is not a Persona event', (_label, body) => {
-    expect(parseWebhookBody(body)).toEqual({ ok: false });
+    expect(parseWebhookBody(body)).toEqual({ kind: 'not_an_event' });
   });
 
   describe('fuzzing', () => {
@@ -266,7 +266,7 @@ describe('parseWebhookBody', () => {
       const polluting = Buffer.from(
         '{"__proto__":{"polluted":1},"data":{"__proto__":{"polluted":2},"type":"event","id":"evt_p","attributes":{"name":"n","created-at":"2024-01-01T00:00:00Z","payload":{"__proto__":{"polluted":3}}}}}',
       );
-      expect(parseWebhookBody(polluting).ok).toBe(true);
+      expect(parseWebhookBody(polluting).kind).toBe('event');
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     });
 

@@ -115,18 +115,18 @@ export function summarizeEvent(event: EventResource, source: EventSummary['sourc
   };
 }
 
-export type EnvelopeResult = { ok: true; summary: EventSummary } | { ok: false };
+export type EnvelopeResult = { kind: 'event'; summary: EventSummary } | { kind: 'not_an_event' };
 
-/** Parses a verified webhook body. Never throws; anything that is not a Persona event is `{ ok: false }`. */
+/** Parses a verified webhook body. Never throws; anything that is not a Persona event is `not_an_event`. */
 export function parseWebhookBody(raw: Buffer): EnvelopeResult {
   let json: unknown;
   try {
     json = JSON.parse(raw.toString('utf8'));
   } catch {
-    return { ok: false };
+    return { kind: 'not_an_event' };
   }
   const parsed = webhookBody.safeParse(json);
-  if (!parsed.success) return { ok: false };
+  if (!parsed.success) return { kind: 'not_an_event' };
   const summary = eventSummary.safeParse(summarizeEvent(parsed.data.data, 'webhook'));
-  return summary.success ? { ok: true, summary: summary.data } : { ok: false };
+  return summary.success ? { kind: 'event', summary: summary.data } : { kind: 'not_an_event' };
 }

@@ -20,19 +20,21 @@ const sign = (body: Buffer, secret: string, t: number) =>
 describe('verifyPersonaSignature', () => {
   it("When the header matches Persona's published example, then it verifies", () => {
     expect(verifyPersonaSignature(BODY, `t=${T},v1=${V1}`, [SECRET], at(T))).toEqual({
-      ok: true,
+      kind: 'valid',
       timestamp: T,
     });
     expect(verifyPersonaSignature(BODY, `t=${T},v1=${V1_OLD}`, [OLD_SECRET], at(T))).toEqual({
-      ok: true,
+      kind: 'valid',
       timestamp: T,
     });
   });
 
   it('When a rotation sends two sets and only one matches a configured secret, then it verifies', () => {
     const header = `t=${T},v1=${V1} t=${T},v1=${V1_OLD}`;
-    expect(verifyPersonaSignature(BODY, header, [OLD_SECRET], at(T)).ok).toBe(true);
-    expect(verifyPersonaSignature(BODY, header, ['wbhsec_other', SECRET], at(T)).ok).toBe(true);
+    expect(verifyPersonaSignature(BODY, header, [OLD_SECRET], at(T)).kind).toBe('valid');
+    expect(verifyPersonaSignature(BODY, header, ['wbhsec_other', SECRET], at(T)).kind).toBe(
+      'valid',
+    );
   });
 
   describe('adversarial / fail-closed', () => {
@@ -64,7 +66,7 @@ describe('verifyPersonaSignature', () => {
       'When the request has %s, then it is refused (%s)',
       (_label, body, header, reason) => {
         expect(verifyPersonaSignature(body, header, [SECRET], at(T))).toEqual({
-          ok: false,
+          kind: 'invalid',
           reason,
         });
       },
@@ -74,27 +76,27 @@ describe('verifyPersonaSignature', () => {
       const old = sign(BODY, SECRET, T - 301);
       const future = sign(BODY, SECRET, T + 301);
       expect(verifyPersonaSignature(BODY, old, [SECRET], at(T))).toEqual({
-        ok: false,
+        kind: 'invalid',
         reason: 'stale',
       });
       expect(verifyPersonaSignature(BODY, future, [SECRET], at(T))).toEqual({
-        ok: false,
+        kind: 'invalid',
         reason: 'stale',
       });
-      expect(verifyPersonaSignature(BODY, sign(BODY, SECRET, T - 300), [SECRET], at(T)).ok).toBe(
-        true,
+      expect(verifyPersonaSignature(BODY, sign(BODY, SECRET, T - 300), [SECRET], at(T)).kind).toBe(
+        'valid',
       );
     });
 
     it('When the tolerance is 0, then the timestamp is not checked', () => {
       expect(
-        verifyPersonaSignature(BODY, sign(BODY, SECRET, T - 86_400 * 3), [SECRET], at(T, 0)).ok,
-      ).toBe(true);
+        verifyPersonaSignature(BODY, sign(BODY, SECRET, T - 86_400 * 3), [SECRET], at(T, 0)).kind,
+      ).toBe('valid');
     });
 
     it('When a forged set sits next to a stale valid one, then nothing verifies', () => {
       const header = `t=${T},v1=${'0'.repeat(64)} ${sign(BODY, SECRET, T - 1000)}`;
-      expect(verifyPersonaSignature(BODY, header, [SECRET], at(T)).ok).toBe(false);
+      expect(verifyPersonaSignature(BODY, header, [SECRET], at(T)).kind).toBe('invalid');
     });
   });
 
@@ -115,7 +117,7 @@ describe('verifyPersonaSignature', () => {
             expect(() => parseSignatureHeader(header)).not.toThrow();
             const result = verifyPersonaSignature(body, header, [SECRET], at(T, 0));
             // The only way to verify is a real HMAC of this body under the secret.
-            if (result.ok)
+            if (result.kind === 'valid')
               expect(header).toContain(
                 createHmac('sha256', SECRET)
                   .update(`${result.timestamp}.`)
@@ -137,8 +139,8 @@ describe('verifyPersonaSignature', () => {
           (secret, bytes, t) => {
             fc.pre(secret !== SECRET);
             const body = Buffer.from(bytes);
-            expect(verifyPersonaSignature(body, sign(body, secret, t), [SECRET], at(t)).ok).toBe(
-              false,
+            expect(verifyPersonaSignature(body, sign(body, secret, t), [SECRET], at(t)).kind).toBe(
+              'invalid',
             );
           },
         ),

@@ -7,8 +7,8 @@ export interface SignatureCandidate {
 }
 
 export type VerifyResult =
-  | { ok: true; timestamp: number }
-  | { ok: false; reason: 'missing' | 'malformed' | 'mismatch' | 'stale' };
+  | { kind: 'valid'; timestamp: number }
+  | { kind: 'invalid'; reason: 'missing' | 'malformed' | 'mismatch' | 'stale' };
 
 const MAX_HEADER = 4096;
 const MAX_SETS = 8;
@@ -56,9 +56,9 @@ export function verifyPersonaSignature(
   secrets: readonly string[],
   { nowSeconds, toleranceSeconds }: { nowSeconds: number; toleranceSeconds: number },
 ): VerifyResult {
-  if (header === undefined || header.trim() === '') return { ok: false, reason: 'missing' };
+  if (header === undefined || header.trim() === '') return { kind: 'invalid', reason: 'missing' };
   const candidates = parseSignatureHeader(header);
-  if (candidates.length === 0) return { ok: false, reason: 'malformed' };
+  if (candidates.length === 0) return { kind: 'invalid', reason: 'malformed' };
   let stale = false;
   for (const { t, v1 } of candidates) {
     for (const secret of secrets) {
@@ -68,9 +68,9 @@ export function verifyPersonaSignature(
           stale = true;
           continue;
         }
-        return { ok: true, timestamp: t };
+        return { kind: 'valid', timestamp: t };
       }
     }
   }
-  return { ok: false, reason: stale ? 'stale' : 'mismatch' };
+  return { kind: 'invalid', reason: stale ? 'stale' : 'mismatch' };
 }

@@ -1,9 +1,9 @@
 import type {
-  EventStateStore,
   HistoryEntry,
   LinkedObject,
   Logger,
   RequestStatus,
+  RequestEvents,
   RequestStore,
   TransactionInput,
   TransactionRequest,
@@ -11,9 +11,10 @@ import type {
 
 export interface TransactionsDeps {
   store: RequestStore;
-  state: EventStateStore;
+  /** What Persona's events told us about each request. */
+  events: RequestEvents;
   /** Puts the request's job on the creation queue; a no-op when the job already exists. */
-  enqueue: (id: string, correlationId: string) => Promise<void>;
+  enqueue: (requestId: string, correlationId: string) => Promise<void>;
   /** False while Redis is away: fail at once rather than queue work behind a dead link. */
   isAvailable: () => boolean;
   /** Deadline for the Redis work of one call. */
@@ -21,10 +22,10 @@ export interface TransactionsDeps {
 }
 
 export type AcceptOutcome =
-  | { outcome: 'accepted'; id: string; status: 'queued' }
-  | { outcome: 'replayed'; id: string; status: RequestStatus }
-  | { outcome: 'idempotency_conflict' }
-  | { outcome: 'unavailable' };
+  | { kind: 'accepted'; id: string; status: 'queued' }
+  | { kind: 'replayed'; id: string; status: RequestStatus }
+  | { kind: 'idempotency_conflict' }
+  | { kind: 'unavailable' };
 
 /**
  * Accepts one transaction request: recorded (with its Idempotency-Key) and enqueued, or
@@ -37,18 +38,18 @@ export async function acceptTransaction(
   meta: { correlationId: string; idempotencyKey?: string | undefined },
   logger: Logger,
 ): Promise<AcceptOutcome> {
-  if (!deps.isAvailable()) return { outcome: 'unavailable' };
+  if (!deps.isAvailable()) return { kind: 'unavailable' };
   try {
     const result = await deps.withDeadline(deps.store.accept(input, meta));
-    if (result.outcome === 'existing') {
-      if (!result.sameBody) return { outcome: 'idempotency_conflict' };
+    if (result.kind === 'existing') {
+      if (!result.sameBody) return { kind: 'idempotency_conflict' };
       const existing = await deps.withDeadline(deps.store.get(result.id));
-      if (!existing) return { outcome: 'unavailable' };
+      if (!existing) return { kind: 'unavailable' };
       if (existing.status === 'queued') {
         await deps.withDeadline(deps.enqueue(existing.id, existing.correlationId));
       }
       logger.info({ requestId: existing.id, status: existing.status }, 'idempotent replay');
-      return { outcome: 'replayed', id: existing.id, status: existing.status };
+      return { kind: 'replayed', id: existing.id, status: existing.status };
     }
     const { request } = result;
     await deps.withDeadline(deps.enqueue(request.id, request.correlationId));
@@ -56,10 +57,10 @@ export async function acceptTransaction(
       { requestId: request.id, transactionTypeId: request.transactionTypeId },
       'transaction request accepted',
     );
-    return { outcome: 'accepted', id: request.id, status: 'queued' };
+    return { kind: 'accepted', id: request.id, status: 'queued' };
   } catch (err) {
     logger.warn({ err }, 'could not record or enqueue the request');
-    return { outcome: 'unavailable' };
+    return { kind: 'unavailable' };
   }
 }
 
@@ -73,19 +74,15 @@ export async function findTransaction(
   deps: TransactionsDeps,
   id: string,
 ): Promise<
-  | { outcome: 'found'; view: TransactionView }
-  | { outcome: 'not_found' }
-  | { outcome: 'unavailable' }
+  { kind: 'found'; view: TransactionView } | { kind: 'not_found' } | { kind: 'unavailable' }
 > {
-  if (!deps.isAvailable()) return { outcome: 'unavailable' };
+  if (!deps.isAvailable()) return { kind: 'unavailable' };
   try {
     const [request, objects, history] = await deps.withDeadline(
-      Promise.all([deps.store.get(id), deps.state.objects(id), deps.state.history(id)]),
+      Promise.all([deps.store.get(id), deps.events.objects(id), deps.events.history(id)]),
     );
-    return request
-      ? { outcome: 'found', view: { request, objects, history } }
-      : { outcome: 'not_found' };
+    return request ? { kind: 'found', view: { request, objects, history } } : { kind: 'not_found' };
   } catch {
-    return { outcome: 'unavailable' };
+    return { kind: 'unavailable' };
   }
 }

@@ -65,7 +65,7 @@ export function transactionsRouter(deps: TransactionsDeps): Router {
       { correlationId, idempotencyKey },
       log,
     );
-    switch (outcome.outcome) {
+    switch (outcome.kind) {
       case 'accepted':
         res
           .location(`/v1/transactions/${outcome.id}`)
@@ -106,7 +106,7 @@ export function transactionsRouter(deps: TransactionsDeps): Router {
       return;
     }
     const found = await findTransaction(deps, id);
-    switch (found.outcome) {
+    switch (found.kind) {
       case 'found':
         res.json(present(found.view));
         return;

@@ -17,10 +17,10 @@ export interface IngestDeps {
 
 export type IngestOutcome =
   /** `accepted` and `duplicate`: stored; `in_flight`: another delivery is storing it. */
-  | { outcome: GateOutcome; summary: EventSummary }
-  | { outcome: 'invalid_signature'; reason: Extract<VerifyResult, { ok: false }>['reason'] }
-  | { outcome: 'invalid_event' }
-  | { outcome: 'unavailable'; summary: EventSummary | null };
+  | { kind: GateOutcome; summary: EventSummary }
+  | { kind: 'invalid_signature'; reason: Extract<VerifyResult, { kind: 'invalid' }>['reason'] }
+  | { kind: 'invalid_event' }
+  | { kind: 'unavailable'; summary: EventSummary | null };
 
 /**
  * One delivery: the signature over the raw bytes first, then the envelope, then the
@@ -36,18 +36,17 @@ export async function ingestWebhook(
     nowSeconds: deps.nowSeconds(),
     toleranceSeconds: deps.toleranceSeconds,
   });
-  if (!verified.ok) return { outcome: 'invalid_signature', reason: verified.reason };
+  if (verified.kind === 'invalid') return { kind: 'invalid_signature', reason: verified.reason };
 
   const parsed = parseWebhookBody(raw);
-  if (!parsed.ok) return { outcome: 'invalid_event' };
+  if (parsed.kind === 'not_an_event') return { kind: 'invalid_event' };
   const { summary } = parsed;
-  if (!deps.isAvailable()) return { outcome: 'unavailable', summary };
+  if (!deps.isAvailable()) return { kind: 'unavailable', summary };
 
   try {
-    const outcome = await deps.admit(summary);
-    return { outcome, summary };
+    return { kind: await deps.admit(summary), summary };
   } catch {
     // Not stored (or not known to be): Persona's retry will be processed, not swallowed.
-    return { outcome: 'unavailable', summary };
+    return { kind: 'unavailable', summary };
   }
 }

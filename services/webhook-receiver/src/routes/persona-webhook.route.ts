@@ -18,20 +18,20 @@ export function personaWebhookRouter(
       const result = await ingestWebhook(deps, raw, req.get('persona-signature'));
       const attempt = req.get('persona-webhook-attempts-made');
       const ms = Math.round(performance.now() - started);
-      switch (result.outcome) {
+      switch (result.kind) {
         case 'accepted':
         case 'duplicate': {
           const { eventId, name } = result.summary;
           deps.logger.info(
-            { eventId, eventName: name, outcome: result.outcome, attempt, ms },
+            { eventId, eventName: name, outcome: result.kind, attempt, ms },
             'webhook stored',
           );
-          res.status(200).json({ status: result.outcome });
+          res.status(200).json({ status: result.kind });
           return;
         }
         case 'in_flight':
           deps.logger.info(
-            { eventId: result.summary.eventId, outcome: result.outcome, attempt, ms },
+            { eventId: result.summary.eventId, outcome: result.kind, attempt, ms },
             'webhook already being stored',
           );
           res.setHeader('retry-after', '1');

@@ -7,7 +7,7 @@ export interface ApplyEventDeps extends LinkDeps {
   /** Transaction statuses that end the wait for a decision (reconciliation stops asking). */
   decisionStatuses: ReadonlySet<string>;
   /** Puts one business job on a queue, with the event id as job id (a no-op if it exists). */
-  fanOut: (queue: string, eventId: string, payload: ActionPayload) => Promise<void>;
+  fanOut: (queue: string, payload: ActionPayload) => Promise<void>;
 }
 
 export type ApplyOutcome =
@@ -32,23 +32,25 @@ export async function applyEvent(
   summary: EventSummary,
   ctx: { waitedMs: number; log: Logger },
 ): Promise<ApplyOutcome> {
-  const { store, state } = deps;
+  const { store } = deps;
+  const { processed, links, ledger, state } = deps.events;
   const { eventId } = summary;
-  if (await state.isProcessed(eventId)) return { kind: 'done', result: 'duplicate', fannedOut: [] };
+  if (await processed.isProcessed(eventId))
+    return { kind: 'done', result: 'duplicate', fannedOut: [] };
 
   const link = await linkEvent(deps, summary, ctx);
   switch (link.kind) {
     case 'wait':
       return { kind: 'wait_for_link', waitingFor: link.waitingFor };
     case 'none':
-      await state.recordUnrouted(summary, link.reason);
-      await state.markProcessed(eventId);
+      await processed.recordUnrouted(summary, link.reason);
+      await processed.markProcessed(eventId);
       ctx.log.info({ reason: link.reason }, 'event recorded; it names no transaction');
       return { kind: 'done', result: 'recorded', fannedOut: [] };
     case 'foreign':
       // Not marked processed: should a request of ours link this transaction after all,
       // its events are fetched again and must then apply.
-      await state.recordUnrouted(summary, 'foreign');
+      await processed.recordUnrouted(summary, 'foreign');
       ctx.log.debug(
         { personaTransactionId: summary.transactionId },
         "event of another program's transaction; recorded, not routed",
@@ -56,8 +58,8 @@ export async function applyEvent(
       return { kind: 'done', result: 'foreign', fannedOut: [] };
     case 'late':
       // Kept (not marked processed): if what it waits for is linked later, the link replays it.
-      await state.keepLate(link.linkId, summary);
-      await state.recordUnrouted(summary, 'not_linked_in_time');
+      await links.keepLate(link.linkId, summary);
+      await processed.recordUnrouted(summary, 'not_linked_in_time');
       ctx.log.info(
         { waitingFor: link.linkId },
         'event not linked in time; kept in case its link comes later',
@@ -72,7 +74,7 @@ export async function applyEvent(
 
   if (summary.object?.type === 'transaction' && summary.related.length > 0) {
     const ids = summary.related.map((r) => r.id);
-    await state.linkObjects(transactionId, summary.related);
+    await links.linkObjects(transactionId, summary.related);
     // Verifications and reports that came before this listing can go now.
     await deps.release(ids);
   }
@@ -110,17 +112,17 @@ export async function applyEvent(
 
   // Fan out from the stored plan: this run's, or the one a crashed run left half done.
   const fannedOut: string[] = [];
-  const stored = await state.plan(eventId);
+  const stored = await ledger.plan(eventId);
   if (stored) {
-    const sent = await state.sentQueues(eventId);
+    const sent = await ledger.sentQueues(eventId);
     for (const queue of stored.queues) {
       if (sent.has(queue)) continue;
-      await deps.fanOut(queue, eventId, stored.payload as ActionPayload);
-      await state.markSent(eventId, queue);
+      await deps.fanOut(queue, stored.payload as ActionPayload);
+      await ledger.markSent(eventId, queue);
       fannedOut.push(queue);
     }
   }
-  await state.markProcessed(eventId);
+  await processed.markProcessed(eventId);
 
   log.info(
     {

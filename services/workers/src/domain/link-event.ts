@@ -1,9 +1,9 @@
-import type { EventStateStore, EventSummary, Logger, RequestStore } from '@pp/shared';
+import type { EventStores, EventSummary, Logger, RequestStore } from '@pp/shared';
 import { isKnownEvent, objectKind } from './routing.ts';
 
 export interface LinkDeps {
   store: RequestStore;
-  state: EventStateStore;
+  events: EventStores;
   /** How long an event may wait for its transaction to be linked to one of our requests. */
   linkTimeoutMs: number;
   /** A Persona transaction was just linked to its request: what waits on it can go. */
@@ -34,7 +34,8 @@ export async function linkEvent(
   summary: EventSummary,
   ctx: { waitedMs: number; log: Logger },
 ): Promise<LinkOutcome> {
-  const { store, state } = deps;
+  const { store } = deps;
+  const { links } = deps.events;
   const known = isKnownEvent(summary.name);
   const kind = objectKind(summary.object?.type);
   const objectId = summary.object?.id ?? null;
@@ -42,17 +43,17 @@ export async function linkEvent(
   const waiting = ctx.waitedMs < deps.linkTimeoutMs;
 
   let transactionId =
-    summary.transactionId ?? (owned ? await state.transactionForObject(objectId) : null);
+    summary.transactionId ?? (owned ? await links.transactionForObject(objectId) : null);
   if (!transactionId) {
     if (!owned) return { kind: 'none', reason: known ? 'no_transaction' : 'unknown_event' };
     // A verification or report whose transaction event (listing it) has not come yet.
-    if (await state.isForeign(objectId)) return { kind: 'foreign' };
+    if (await links.isForeign(objectId)) return { kind: 'foreign' };
     if (!waiting) return { kind: 'late', linkId: objectId };
-    await state.addPending(objectId, summary.eventId);
+    await links.addPending(objectId, summary.eventId);
     // Listed in the meantime? Then its wake-up may have missed this event: go on.
-    transactionId = await state.transactionForObject(objectId);
+    transactionId = await links.transactionForObject(objectId);
     if (!transactionId) {
-      return (await state.isForeign(objectId))
+      return (await links.isForeign(objectId))
         ? { kind: 'foreign' }
         : { kind: 'wait', waitingFor: objectId };
     }
@@ -63,20 +64,20 @@ export async function linkEvent(
     (await linkByTag(deps, summary, transactionId, ctx.log));
   if (requestId) return { kind: 'linked', requestId, transactionId };
 
-  if (summary.tagsSeen || (await state.isForeign(transactionId))) {
+  if (summary.tagsSeen || (await links.isForeign(transactionId))) {
     if (summary.object?.type === 'transaction') {
       const ids = [transactionId, ...summary.related.map((r) => r.id)];
-      await state.markForeign(ids);
+      await links.markForeign(ids);
       // Its verifications and reports parked before this proof can be dropped now.
       await deps.release(ids);
     }
     return { kind: 'foreign' };
   }
   if (!waiting) return { kind: 'late', linkId: transactionId };
-  await state.addPending(transactionId, summary.eventId);
+  await links.addPending(transactionId, summary.eventId);
   const linked = await store.requestIdFor(transactionId);
   if (linked) return { kind: 'linked', requestId: linked, transactionId };
-  return (await state.isForeign(transactionId))
+  return (await links.isForeign(transactionId))
     ? { kind: 'foreign' }
     : { kind: 'wait', waitingFor: transactionId };
 }

@@ -2,7 +2,7 @@ import {
   eventSummary,
   isOwnedObjectType,
   summarizeEvent,
-  type EventStateStore,
+  type AwaitingIndex,
   type EventSummary,
   type Logger,
   type PersonaClient,
@@ -11,7 +11,7 @@ import {
 
 export interface SweepDeps {
   store: RequestStore;
-  state: EventStateStore;
+  awaiting: AwaitingIndex;
   /** How long a submitted request may wait for a decision before we ask Persona. */
   afterMs: number;
   /** Queues one background lookup of a request; `key` makes it one per sweep. */
@@ -29,7 +29,7 @@ const GIVE_UP_AFTER_MS = 30 * 24 * 3600 * 1000;
  * calls, not one per `afterMs`.
  */
 export async function sweepAwaiting(deps: SweepDeps, now: number, log: Logger): Promise<number> {
-  const due = await deps.state.dueAwaiting(now - deps.afterMs, deps.batch);
+  const due = await deps.awaiting.due(now - deps.afterMs, deps.batch);
   let queued = 0;
   for (const requestId of due) {
     // One odd request must not stop the sweep for all the others.
@@ -42,7 +42,7 @@ export async function sweepAwaiting(deps: SweepDeps, now: number, log: Logger): 
         !request.personaTransactionId ||
         age > GIVE_UP_AFTER_MS
       ) {
-        await deps.state.dropAwaiting(requestId);
+        await deps.awaiting.drop(requestId);
         continue;
       }
       await deps.enqueueLookup(
@@ -50,11 +50,11 @@ export async function sweepAwaiting(deps: SweepDeps, now: number, log: Logger): 
         String(now),
       );
       // Due again when score <= now - afterMs, i.e. after max(afterMs, age / 2).
-      await deps.state.deferAwaiting(requestId, now + Math.max(0, age / 2 - deps.afterMs));
+      await deps.awaiting.defer(requestId, now + Math.max(0, age / 2 - deps.afterMs));
       queued++;
     } catch (err) {
       log.error({ err, requestId }, 'reconciliation skipped a request it could not look up');
-      await deps.state.deferAwaiting(requestId, now + deps.afterMs).catch(() => undefined);
+      await deps.awaiting.defer(requestId, now + deps.afterMs).catch(() => undefined);
     }
   }
   if (queued > 0)
@@ -64,7 +64,7 @@ export async function sweepAwaiting(deps: SweepDeps, now: number, log: Logger): 
 
 export interface LookupDeps {
   store: RequestStore;
-  state: EventStateStore;
+  awaiting: AwaitingIndex;
   persona: PersonaClient;
   /** Feeds one event into the same path a webhook takes (dedupe, state, fan-out). */
   ingest: (summary: EventSummary) => Promise<void>;
@@ -126,7 +126,7 @@ export async function lookupTransaction(
         return { kind: 'wait', retryInMs: res.retryInMs, reason: res.kind };
       case 'rejected':
         if (res.status === 404) {
-          await deps.state.dropAwaiting(job.requestId);
+          await deps.awaiting.drop(job.requestId);
           log.warn('reconciliation: Persona no longer has this transaction');
           return { kind: 'done', result: 'gone', events: 0 };
         }

@@ -17,10 +17,10 @@ export interface TransactionCreateDeps extends SubmitDeps {
 export function transactionCreateProcessor(deps: TransactionCreateDeps) {
   return async (job: Job, token?: string, signal?: AbortSignal) => {
     const data = catalog.transactionCreate.payload.parse(job.data);
-    const { id, correlationId } = data;
-    const log = deps.logger.child({ correlationId, requestId: id, attempt: job.attemptsMade + 1 });
+    const { requestId, correlationId } = data;
+    const log = deps.logger.child({ correlationId, requestId, attempt: job.attemptsMade + 1 });
     const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    const outcome = await submitTransaction(deps, id, {
+    const outcome = await submitTransaction(deps, requestId, {
       finalAttempt,
       log,
       ...(signal ? { signal } : {}),

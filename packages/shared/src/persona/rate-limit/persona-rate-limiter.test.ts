@@ -1,7 +1,13 @@
 import fc from 'fast-check';
 import RedisMock from 'ioredis-mock';
 import { describe, expect, it } from 'vitest';
-import { PersonaRateLimiter, type RateLimiterOptions } from './persona-rate-limiter.ts';
+import {
+  PersonaRateLimiter,
+  type Permit,
+  type RateLimiterOptions,
+} from './persona-rate-limiter.ts';
+
+const isGranted = (p: Permit) => p.kind === 'granted';
 
 /**
  * The arithmetic of persona-limiter-3.lua, run by ioredis-mock's Lua engine on a clock the
@@ -38,44 +44,44 @@ describe('persona limiter arithmetic', () => {
   describe('limit of 1', () => {
     it('When one grant is in the window, then the next waits exactly until it leaves, not a millisecond less', async () => {
       const { l, clock } = limiter({ limit: 1, windowMs: 1000, marginMs: 200 });
-      expect(await l.acquire('create')).toMatchObject({ granted: true });
+      expect(await l.acquire('create')).toMatchObject({ kind: 'granted' });
       expect(await l.acquire('create')).toMatchObject({
-        granted: false,
+        kind: 'denied',
         retryInMs: 1200,
         reason: 'window',
       });
       clock.now += 1199;
-      expect(await l.acquire('create')).toMatchObject({ granted: false, retryInMs: 1 });
+      expect(await l.acquire('create')).toMatchObject({ kind: 'denied', retryInMs: 1 });
       clock.now += 1;
-      expect(await l.acquire('create')).toMatchObject({ granted: true });
+      expect(await l.acquire('create')).toMatchObject({ kind: 'granted' });
     });
 
     it('When a burst is configured above the limit, then it is clamped to the limit', async () => {
       const { l } = limiter({ limit: 1, burst: 5 });
-      expect((await l.acquire('create')).granted).toBe(true);
-      expect((await l.acquire('create')).granted).toBe(false);
+      expect(isGranted(await l.acquire('create'))).toBe(true);
+      expect(isGranted(await l.acquire('create'))).toBe(false);
     });
   });
 
   describe('pacing', () => {
     it('When calls come back to back, then they are spaced by window / limit', async () => {
       const { l, clock } = limiter({ limit: 4, windowMs: 1000 });
-      expect((await l.acquire('create')).granted).toBe(true);
+      expect(isGranted(await l.acquire('create'))).toBe(true);
       expect(await l.acquire('create')).toMatchObject({
-        granted: false,
+        kind: 'denied',
         reason: 'pacing',
         retryInMs: 250,
       });
       clock.now += 249;
-      expect(await l.acquire('create')).toMatchObject({ granted: false, retryInMs: 1 });
+      expect(await l.acquire('create')).toMatchObject({ kind: 'denied', retryInMs: 1 });
       clock.now += 1;
-      expect((await l.acquire('create')).granted).toBe(true);
+      expect(isGranted(await l.acquire('create'))).toBe(true);
     });
 
     it('When the system was idle, then a burst of `burst` grants passes at once and then pacing resumes', async () => {
       const { l } = limiter({ limit: 10, windowMs: 1000, burst: 3 });
       const results = [];
-      for (let i = 0; i < 4; i++) results.push((await l.acquire('create')).granted);
+      for (let i = 0; i < 4; i++) results.push(isGranted(await l.acquire('create')));
       expect(results).toEqual([true, true, true, false]);
     });
 
@@ -86,7 +92,7 @@ describe('persona limiter arithmetic', () => {
       const until = clock.now + 10_000;
       while (clock.now < until) {
         const p = await l.acquire('create');
-        if (p.granted) grants.push(clock.now);
+        if (isGranted(p)) grants.push(clock.now);
         else clock.now += p.retryInMs + 30;
       }
       // 10 per second over 10 s; lateness does not cost slots.
@@ -107,7 +113,7 @@ describe('persona limiter arithmetic', () => {
             const grants: number[] = [];
             for (const gap of gaps) {
               clock.now += gap;
-              if ((await l.acquire('create')).granted) grants.push(clock.now);
+              if (isGranted(await l.acquire('create'))) grants.push(clock.now);
             }
             expect(maxInAnyWindow(grants, 1050)).toBeLessThanOrEqual(limit);
           },
@@ -122,7 +128,7 @@ describe('persona limiter arithmetic', () => {
       const grants: number[] = [];
       while (clock.now < start + 10 * 2000) {
         const p = await l.acquire('create');
-        if (p.granted) grants.push(clock.now);
+        if (isGranted(p)) grants.push(clock.now);
         else clock.now += p.retryInMs;
       }
       // 20 per 2020 ms is 99 % of 20 per 2000 ms; the first window's burst adds at most 2.
@@ -144,13 +150,13 @@ describe('persona limiter arithmetic', () => {
       });
       expect(blockedFor).toBe(8000);
       expect(await l.acquire('create')).toMatchObject({
-        granted: false,
+        kind: 'denied',
         reason: 'blocked',
         retryInMs: 8000,
       });
-      expect(await l.acquire('background')).toMatchObject({ granted: false, reason: 'blocked' });
+      expect(await l.acquire('background')).toMatchObject({ kind: 'denied', reason: 'blocked' });
       clock.now += 8000;
-      expect((await l.acquire('create')).granted).toBe(true);
+      expect(isGranted(await l.acquire('create'))).toBe(true);
       expect((await l.stats()).seen429).toBe(1);
     });
 
@@ -164,22 +170,22 @@ describe('persona limiter arithmetic', () => {
       // The reset is 9-10 s away and 4 remain: spread over the earliest (9 s), 2.25 s apart,
       // not 100 ms apart.
       await l.observe({ status: 200, limit: 600, remaining: 4, resetSeconds: 10 });
-      expect((await l.acquire('create')).granted).toBe(true);
+      expect(isGranted(await l.acquire('create'))).toBe(true);
       const next = await l.acquire('create');
-      expect(next).toMatchObject({ granted: false, reason: 'pacing' });
-      expect(next.granted ? 0 : next.retryInMs).toBe(2250);
+      expect(next).toMatchObject({ kind: 'denied', reason: 'pacing' });
+      expect(isGranted(next) ? 0 : next.retryInMs).toBe(2250);
     });
 
     it('When Persona says nothing remains, then calls wait for its reset', async () => {
       const { l, clock } = limiter({ windowMs: 60_000 });
       await l.observe({ status: 200, limit: 10, remaining: 0, resetSeconds: 3 });
       expect(await l.acquire('create')).toMatchObject({
-        granted: false,
+        kind: 'denied',
         reason: 'remote',
         retryInMs: 3250,
       });
       clock.now += 3250;
-      expect((await l.acquire('create')).granted).toBe(true);
+      expect(isGranted(await l.acquire('create'))).toBe(true);
     });
 
     it('When answers of one window arrive out of order, then the smaller remaining wins; an older window is ignored', async () => {
@@ -216,7 +222,7 @@ describe('persona limiter arithmetic', () => {
 
     it('When our own calls are still in flight, then a reading from a new window counts them as spent', async () => {
       const { l, clock } = limiter({ limit: 300, windowMs: 60_000, burst: 3 });
-      for (let i = 0; i < 3; i++) expect((await l.acquire('create')).granted).toBe(true);
+      for (let i = 0; i < 3; i++) expect(isGranted(await l.acquire('create'))).toBe(true);
       clock.now += 50;
       // This answer left 100 ms ago; the three grants above went out after it did.
       await l.observe({ status: 200, remaining: 10, resetSeconds: 30, latencyMs: 100 });
@@ -239,13 +245,13 @@ describe('persona limiter arithmetic', () => {
       const { l, clock } = limiter({ limit: 4, windowMs: 1000, burst: 4 });
       const start = clock.now;
       for (let i = 0; i < 4; i++) {
-        expect((await l.acquire('create')).granted).toBe(true);
+        expect(isGranted(await l.acquire('create'))).toBe(true);
         clock.now += 10;
       }
       await l.observe({ status: 200, limit: 2 });
       // Grants at 0, 10, 20, 30 ms: a call fits under 2 once three have left (the one at 20 ms).
       expect(await l.acquire('create')).toMatchObject({
-        granted: false,
+        kind: 'denied',
         reason: 'window',
         retryInMs: start + 20 + 1000 - clock.now,
       });
@@ -255,7 +261,7 @@ describe('persona limiter arithmetic', () => {
       const { l } = limiter({ limit: 300, windowMs: 60_000, burst: 10 });
       await l.observe({ status: 200, limit: 2 });
       const granted = [];
-      for (let i = 0; i < 5; i++) granted.push((await l.acquire('create')).granted);
+      for (let i = 0; i < 5; i++) granted.push(isGranted(await l.acquire('create')));
       expect(granted.filter(Boolean)).toHaveLength(2);
       expect((await l.stats()).limit).toBe(2);
     });
@@ -269,15 +275,15 @@ describe('persona limiter arithmetic', () => {
         quotaResetSeconds: 20,
       });
       expect(await l.acquire('create', 'transaction')).toMatchObject({
-        granted: false,
+        kind: 'denied',
         reason: 'quota',
         retryInMs: 20_250,
       });
       // Lookups still go, and a quota-blocked creation does not hold slots against them.
-      expect((await l.acquire('background')).granted).toBe(true);
-      expect((await l.acquire('create')).granted).toBe(true);
+      expect(isGranted(await l.acquire('background'))).toBe(true);
+      expect(isGranted(await l.acquire('create'))).toBe(true);
       clock.now += 20_250;
-      expect((await l.acquire('create', 'transaction')).granted).toBe(true);
+      expect(isGranted(await l.acquire('create', 'transaction'))).toBe(true);
       expect((await l.stats()).seenQuota).toBe(1);
     });
   });
@@ -290,22 +296,22 @@ describe('persona limiter arithmetic', () => {
         await l.observe({ status: 429, remaining: 0, resetSeconds: 30, kind: 'rate_limited' }),
       ).toBe(3100);
       clock.now += 3100;
-      expect((await l.acquire('create')).granted).toBe(true);
+      expect(isGranted(await l.acquire('create'))).toBe(true);
     });
   });
 
   describe('priorities', () => {
     it('When creation is waiting for a slot, then background work waits behind it, and gets its turn once creation is idle', async () => {
       const { l, clock } = limiter({ limit: 10, windowMs: 1000 });
-      expect((await l.acquire('create')).granted).toBe(true);
+      expect(isGranted(await l.acquire('create'))).toBe(true);
       const waitCreate = await l.acquire('create');
-      expect(waitCreate).toMatchObject({ granted: false, reason: 'pacing', retryInMs: 100 });
+      expect(waitCreate).toMatchObject({ kind: 'denied', reason: 'pacing', retryInMs: 100 });
       clock.now += 100;
       // The slot creation waited for is free now, but creation is still marked as waiting.
-      expect(await l.acquire('background')).toMatchObject({ granted: false, reason: 'priority' });
-      expect((await l.acquire('create')).granted).toBe(true);
+      expect(await l.acquire('background')).toMatchObject({ kind: 'denied', reason: 'priority' });
+      expect(isGranted(await l.acquire('create'))).toBe(true);
       clock.now += 300;
-      expect((await l.acquire('background')).granted).toBe(true);
+      expect(isGranted(await l.acquire('background'))).toBe(true);
     });
 
     it('When creation waits all the time, then background work still gets its reserved slots per window, and no more', async () => {
@@ -313,8 +319,8 @@ describe('persona limiter arithmetic', () => {
       const grants: string[] = [];
       // Creation always wants a slot: it asks every 10 ms for two windows; background asks too.
       for (let t = 0; t < 2000; t += 10) {
-        if ((await l.acquire('create')).granted) grants.push(`c${Math.floor(t / 1000)}`);
-        if ((await l.acquire('background')).granted) grants.push(`b${Math.floor(t / 1000)}`);
+        if (isGranted(await l.acquire('create'))) grants.push(`c${Math.floor(t / 1000)}`);
+        if (isGranted(await l.acquire('background'))) grants.push(`b${Math.floor(t / 1000)}`);
         clock.now += 10;
       }
       for (const w of [0, 1]) {
@@ -327,13 +333,13 @@ describe('persona limiter arithmetic', () => {
       const { l, clock } = limiter({ limit: 60, windowMs: 60_000 });
       await l.observe({ status: 429, remaining: 0, resetSeconds: 2, kind: 'rate_limited' });
       expect(await l.acquire('create')).toMatchObject({
-        granted: false,
+        kind: 'denied',
         reason: 'blocked',
         retryInMs: 3000,
       });
       clock.now += 3000;
-      expect(await l.acquire('background')).toMatchObject({ granted: false, reason: 'priority' });
-      expect((await l.acquire('create')).granted).toBe(true);
+      expect(await l.acquire('background')).toMatchObject({ kind: 'denied', reason: 'priority' });
+      expect(isGranted(await l.acquire('create'))).toBe(true);
     });
   });
 });

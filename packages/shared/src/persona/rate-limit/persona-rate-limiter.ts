@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { redisKeys } from '../../redis/keys.ts';
 import { LuaScript } from '../../redis/lua-script.ts';
 
 const script = new LuaScript(new URL('./persona-limiter-3.lua', import.meta.url));
@@ -10,8 +11,8 @@ export type CallClass = 'create' | 'background';
 export type DenyReason = 'blocked' | 'quota' | 'window' | 'priority' | 'remote' | 'pacing';
 
 export type Permit =
-  | { granted: true; inWindow: number }
-  | { granted: false; retryInMs: number; reason: DenyReason; inWindow: number };
+  | { kind: 'granted'; inWindow: number }
+  | { kind: 'denied'; retryInMs: number; reason: DenyReason; inWindow: number };
 
 /** What one Persona response said about the budget. */
 export interface BudgetObservation {
@@ -96,9 +97,10 @@ export class PersonaRateLimiter {
     if (options.limit < 1) throw new Error('rate limit must be at least 1');
     this.#redis = redis;
     this.#options = options;
-    this.logKey = `${options.prefix}:persona-limiter:log`;
-    this.stateKey = `${options.prefix}:persona-limiter:state`;
-    this.backgroundLogKey = `${options.prefix}:persona-limiter:background`;
+    const keys = redisKeys(options.prefix);
+    this.logKey = keys.limiterLog();
+    this.stateKey = keys.limiterState();
+    this.backgroundLogKey = keys.limiterBackground();
   }
 
   get options(): Readonly<RateLimiterOptions> {
@@ -114,8 +116,8 @@ export class PersonaRateLimiter {
     ];
     const [granted, wait, reason, inWindow] = reply;
     return granted === 1
-      ? { granted: true, inWindow }
-      : { granted: false, retryInMs: wait, reason: reason as DenyReason, inWindow };
+      ? { kind: 'granted', inWindow }
+      : { kind: 'denied', retryInMs: wait, reason: reason as DenyReason, inWindow };
   }
 
   /** Feeds one response's rate-limit headers; returns how long (ms) a 429 or quota blocks. */

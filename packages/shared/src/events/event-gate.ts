@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { redisKeys, type RedisKeys } from '../redis/keys.ts';
 import { LuaScript } from '../redis/lua-script.ts';
 
 const script = new LuaScript(new URL('./event-gate-1.lua', import.meta.url));
@@ -14,7 +15,7 @@ export type ClaimResult = 'claimed' | 'enqueued' | 'in_flight';
  */
 export class EventGate {
   readonly #redis: Redis;
-  readonly #prefix: string;
+  readonly #keys: RedisKeys;
   readonly #claimTtlMs: number;
   readonly #dedupeTtlSeconds: number;
 
@@ -23,30 +24,32 @@ export class EventGate {
     options: { prefix: string; claimTtlMs: number; dedupeTtlSeconds: number },
   ) {
     this.#redis = redis;
-    this.#prefix = options.prefix;
+    this.#keys = redisKeys(options.prefix);
     this.#claimTtlMs = options.claimTtlMs;
     this.#dedupeTtlSeconds = options.dedupeTtlSeconds;
   }
-
-  key = (eventId: string): string => `${this.#prefix}:evtgate:${eventId}`;
 
   /** Returns the nonce to confirm or release with, and what the gate said. */
   async claim(eventId: string): Promise<{ result: ClaimResult; nonce: string }> {
     const nonce = randomUUID();
     const result = (await script.run(
       this.#redis,
-      [this.key(eventId)],
+      [this.#keys.eventGate(eventId)],
       ['claim', nonce, this.#claimTtlMs],
     )) as ClaimResult;
     return { result, nonce };
   }
 
   async confirm(eventId: string, nonce: string): Promise<void> {
-    await script.run(this.#redis, [this.key(eventId)], ['confirm', nonce, this.#dedupeTtlSeconds]);
+    await script.run(
+      this.#redis,
+      [this.#keys.eventGate(eventId)],
+      ['confirm', nonce, this.#dedupeTtlSeconds],
+    );
   }
 
   async release(eventId: string, nonce: string): Promise<void> {
-    await script.run(this.#redis, [this.key(eventId)], ['release', nonce, 0]);
+    await script.run(this.#redis, [this.#keys.eventGate(eventId)], ['release', nonce, 0]);
   }
 }
 
