@@ -45,6 +45,10 @@ describe('one command starts the whole pipeline', () => {
       });
       expect(out.text).toContain(`starting`);
       expect(out.text).toContain(`redis-${redisPort}`);
+      // Children's JSON log lines are printed compactly (time, name, level, message); other
+      // output, such as redis-server's, is indented under the name.
+      expect(out.text).toMatch(/^\d\d:\d\d:\d\d\.\d{3} api-gateway {6}INFO {2}\S/m);
+      expect(out.text).toMatch(/^ {13}redis {12}\S/m);
 
       // Run the printed curl, as printed: URL, headers and body.
       const curl = out.lines.find((l) => l.trim().startsWith('curl -s -X POST'))!;

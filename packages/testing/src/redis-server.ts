@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { redisAnswers } from '@pp/shared';
+import { eventually } from './wait.ts';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -65,25 +66,11 @@ export class SpawnedRedis {
       { stdio: 'ignore' },
     );
     this.#proc = proc;
-    const client = new Redis(this.url, {
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
+    await eventually(() => redisAnswers(this.url), {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+      what: `redis-server on ${this.port} to start`,
     });
-    client.on('error', () => {});
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      try {
-        await client.connect();
-        await client.ping();
-        client.disconnect();
-        return;
-      } catch {
-        client.disconnect();
-        if (Date.now() > deadline) throw new Error(`redis-server on ${this.port} did not start`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
   }
 
   /** SIGKILL, and resolves once the process is gone. */

@@ -1,7 +1,14 @@
 import { Queue } from 'bullmq';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { catalog, createLogger, parseConfig } from '@pp/shared';
-import { deletePrefix, LogCapture, REDIS_URL, SpawnedRedis, uniquePrefix } from '@pp/testing';
+import {
+  deletePrefix,
+  eventually,
+  LogCapture,
+  REDIS_URL,
+  SpawnedRedis,
+  uniquePrefix,
+} from '@pp/testing';
 import { GatewayEnv } from '../src/config.ts';
 import { startGateway, type RunningGateway } from '../src/server.ts';
 
@@ -320,8 +327,10 @@ describe('api gateway when Redis fails', () => {
     expect((await h.get(`/v1/transactions/${before.id}`)).status).toBe(503);
 
     await redis.restart();
-    const ready = async () => (await fetch(`${h.gateway.url}/readyz`)).status === 200;
-    for (let i = 0; i < 200 && !(await ready()); i++) await new Promise((r) => setTimeout(r, 50));
+    await eventually(async () => (await fetch(`${h.gateway.url}/readyz`)).status === 200, {
+      timeoutMs: 10_000,
+      what: 'the gateway ready again once Redis is back',
+    });
 
     const kept = (await (await h.get(`/v1/transactions/${before.id}`)).json()) as {
       status: string;

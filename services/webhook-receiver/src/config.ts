@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseEnv, csv, port, positiveInt } from '@pp/shared';
+import { baseEnv, csv, eventGateEnv, port, positiveInt } from '@pp/shared';
 
 export const ReceiverEnv = z
   .object({
@@ -14,12 +14,9 @@ export const ReceiverEnv = z
      * window: a replayed delivery is then always either too old or a known duplicate.
      */
     PERSONA_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).optional(),
-    /** How long an event id is remembered as processed (Persona retries for about two days). */
-    PERSONA_EVENT_DEDUPE_TTL_SECONDS: positiveInt(7 * 24 * 3600),
+    ...eventGateEnv,
     /** Largest accepted webhook body, in bytes. */
     WEBHOOK_MAX_BODY_BYTES: positiveInt(1024 * 1024),
-    /** How long a delivery's claim on an event id lives if its receiver dies before enqueuing. */
-    WEBHOOK_CLAIM_TTL_MS: positiveInt(10_000),
     /** Deadline for the Redis work behind one delivery (Persona waits 5 s). */
     WEBHOOK_REDIS_TIMEOUT_MS: positiveInt(2000),
   })

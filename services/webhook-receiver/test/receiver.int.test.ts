@@ -1,10 +1,17 @@
-import { createHmac } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { catalog, createLogger, EventGate, parseConfig } from '@pp/shared';
-import { deletePrefix, LogCapture, REDIS_URL, SpawnedRedis, uniquePrefix } from '@pp/testing';
+import { personaSignature } from '@pp/persona-sim';
+import { catalog, createLogger, EventGate, parseConfig, redisKeys } from '@pp/shared';
+import {
+  deletePrefix,
+  eventually,
+  LogCapture,
+  REDIS_URL,
+  SpawnedRedis,
+  uniquePrefix,
+} from '@pp/testing';
 import { ReceiverEnv } from '../src/config.ts';
 import { startReceiver, type RunningReceiver } from '../src/server.ts';
 
@@ -12,7 +19,7 @@ const SECRET = 'wbhsec_receiver_test_current';
 const OLD_SECRET = 'wbhsec_receiver_test_previous';
 
 const sign = (body: string, secret: string, t = Math.floor(Date.now() / 1000)) =>
-  `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${body}`).digest('hex')}`;
+  personaSignature(body, [secret], t);
 
 let eventSeq = 0;
 const eventBody = (over: { id?: string; name?: string; status?: string } = {}) =>
@@ -253,7 +260,12 @@ describe('webhook receiver over HTTP against real Redis', () => {
     expect(early.status).toBe(503);
     expect(await h.jobs()).toBe(0);
 
-    await new Promise((r) => setTimeout(r, 450)); // the dead receiver's claim expires (WEBHOOK_CLAIM_TTL_MS)
+    // The dead receiver's claim expires (its WEBHOOK_CLAIM_TTL_MS).
+    await eventually(
+      async () =>
+        (await h.redis.exists(redisKeys(h.prefix).eventGate('evt_crashAfterClaim1'))) === 0,
+      { what: "the dead receiver's claim to expire" },
+    );
     const retry = await h.deliver(body);
     expect(retry.status).toBe(200);
     expect(await retry.json()).toEqual({ status: 'accepted' });
@@ -311,9 +323,10 @@ describe('webhook receiver when Redis fails', () => {
     expect(performance.now() - started).toBeLessThan(2000);
 
     await redis.restart();
-    for (let i = 0; i < 200 && (await fetch(`${h.receiver.url}/readyz`)).status !== 200; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await eventually(async () => (await fetch(`${h.receiver.url}/readyz`)).status === 200, {
+      timeoutMs: 10_000,
+      what: 'the receiver ready again once Redis is back',
+    });
     const retry = await h.deliver(body);
     expect(retry.status).toBe(200);
     const again = await h.deliver(body);

@@ -26,9 +26,6 @@ export interface RunningWorkers {
   close: () => Promise<void>;
 }
 
-/** Claim ttl of the event gate when reconciliation feeds events in. */
-const GATE_CLAIM_TTL_MS = 10_000;
-
 /**
  * Starts every worker of this process from config (the registry), the periodic sweeps, and
  * the producers they share. Shutdown closes them in reverse order.
@@ -71,7 +68,7 @@ export async function startWorkers(
   });
   const gate = new EventGate(connection, {
     prefix,
-    claimTtlMs: GATE_CLAIM_TTL_MS,
+    claimTtlMs: config.WEBHOOK_CLAIM_TTL_MS,
     dedupeTtlSeconds: config.PERSONA_EVENT_DEDUPE_TTL_SECONDS,
   });
   const producers = createProducers({ connection, prefix, gate, store, events, logger });

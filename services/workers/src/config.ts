@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { baseEnv, csv, nonNegativeInt, personaBaseUrl, positiveInt } from '@pp/shared';
+import {
+  baseEnv,
+  csv,
+  eventGateEnv,
+  nonNegativeInt,
+  personaBaseUrl,
+  positiveInt,
+} from '@pp/shared';
 import { DEFAULT_ROUTING_RULES, RoutingRules } from './domain/routing.ts';
 
 export const WorkersEnv = z
@@ -41,8 +48,7 @@ export const WorkersEnv = z
     WORKER_SHUTDOWN_TIMEOUT_MS: positiveInt(20_000),
     /** Event jobs one process runs at once. */
     EVENT_CONCURRENCY: positiveInt(16),
-    /** How long a processed event id is remembered (Persona retries for about two days). */
-    PERSONA_EVENT_DEDUPE_TTL_SECONDS: positiveInt(7 * 24 * 3600),
+    ...eventGateEnv,
     /** How long an event may wait for its transaction to be linked to one of our requests. */
     EVENT_LINK_TIMEOUT_MS: positiveInt(12 * 3600 * 1000),
     /** Routing rules as JSON (see README); the defaults route transaction decisions. */

@@ -1,0 +1,52 @@
+/** What `pnpm start` runs, read from the same environment variables the services read. */
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface UpConfig {
+  /** The repository root: children run there. */
+  root: string;
+  /** LOG_FORMAT=json: pass the children's JSON lines through as they are. */
+  rawLogs: boolean;
+  redisUrl: string;
+  prefix: string;
+  gatewayPort: string;
+  receiverPort: string;
+  simPort: string;
+  gatewayKeys: string;
+  webhookSecrets: string;
+  workerCount: number;
+  dataDir: string;
+  /** No PERSONA_API_KEY: run the Persona simulator and point the workers at it. */
+  useSimulator: boolean;
+  simKey: string;
+  simDecisionDelayMs: string;
+  personaBase: string;
+  personaKey: string;
+}
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): UpConfig {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const simPort = env.PERSONA_SIM_PORT ?? '4010';
+  const useSimulator = !env.PERSONA_API_KEY;
+  const simKey = 'persona_sandbox_local_simulator';
+  return {
+    root,
+    rawLogs: env.LOG_FORMAT === 'json',
+    redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    prefix: env.QUEUE_PREFIX ?? 'pp',
+    gatewayPort: env.GATEWAY_PORT ?? '3000',
+    receiverPort: env.WEBHOOK_RECEIVER_PORT ?? '3001',
+    simPort,
+    gatewayKeys: env.GATEWAY_API_KEYS ?? 'local-dev-token',
+    webhookSecrets: env.PERSONA_WEBHOOK_SECRETS ?? 'wbhsec_local_simulator_secret',
+    workerCount: Math.max(1, Number(env.PIPELINE_WORKERS ?? 1)),
+    dataDir: env.PIPELINE_DATA_DIR ?? join(root, '.data'),
+    useSimulator,
+    simKey,
+    simDecisionDelayMs: env.PERSONA_SIM_DECISION_DELAY_MS ?? '1500',
+    personaBase: useSimulator
+      ? `http://127.0.0.1:${simPort}/api/v1`
+      : (env.PERSONA_API_BASE_URL ?? 'https://api.withpersona.com/api/v1'),
+    personaKey: env.PERSONA_API_KEY ?? simKey,
+  };
+}
