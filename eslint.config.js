@@ -3,6 +3,12 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
+/** Workspace packages are imported by name, never by a path into another package. */
+const workspaceImports = {
+  group: ['@pp/*/src/*', '../../packages/*', '../../services/*'],
+  message: 'Import workspace packages by name.',
+};
+
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '.tools/**', '.data/**', 'packages/persona-sim/openapi/**'] },
   js.configs.recommended,
@@ -24,24 +30,17 @@ export default tseslint.config(
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
       ],
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['@pp/*/src/*', '../../packages/*', '../../services/*'],
-              message: 'Import workspace packages by name.',
-            },
-          ],
-        },
-      ],
+      'no-restricted-imports': ['error', { patterns: [workspaceImports] }],
     },
   },
   {
-    // Domain code stays free of transport and queue libraries.
+    // Domain code stays free of transport and queue libraries (and keeps the rule above).
     files: ['services/*/src/domain/**/*.ts', 'packages/shared/src/**/domain/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: ['express', 'bullmq'] }],
+      'no-restricted-imports': [
+        'error',
+        { paths: ['express', 'bullmq'], patterns: [workspaceImports] },
+      ],
     },
   },
   {

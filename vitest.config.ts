@@ -14,6 +14,7 @@ export default defineConfig({
             'services/*/src/**/*.test.ts',
             'packages/*/test/**/*.test.ts',
             'services/*/test/**/*.test.ts',
+            'test/**/*.test.ts',
           ],
           exclude: ['**/*.int.test.ts', '**/node_modules/**'],
           sequence: { groupOrder: 0 },

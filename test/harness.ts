@@ -14,7 +14,7 @@ import { ReceiverEnv } from '@pp/webhook-receiver/config';
 import { startWorkers, type RunningWorkers } from '@pp/workers/app';
 import { WorkersEnv } from '@pp/workers/config';
 
-export const GATEWAY_TOKEN = 'e2e-gateway-token';
+const GATEWAY_TOKEN = 'e2e-gateway-token';
 export const PERSONA_KEY = 'persona_sandbox_e2e_key';
 export const WEBHOOK_SECRET = 'wbhsec_e2e_secret';
 

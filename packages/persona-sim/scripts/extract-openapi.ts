@@ -10,14 +10,14 @@ import { parse } from 'yaml';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
-export const SERVED = {
+const SERVED = {
   '/transactions': ['get', 'post'],
   '/transactions/{transaction-id}': ['get'],
   '/events': ['get'],
   '/events/{event-id}': ['get'],
 } as const;
 
-export const WEBHOOKS = [
+const WEBHOOKS = [
   'transaction.created',
   'transaction.status-updated',
   'verification.created',

@@ -1,7 +1,7 @@
 import type { SimTransaction } from './types.ts';
 
 /** Persona's field type for a JSON value. */
-export function fieldType(v: unknown): string {
+function fieldType(v: unknown): string {
   if (typeof v === 'boolean') return 'boolean';
   if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'float';
   if (Array.isArray(v)) return 'array';
@@ -18,7 +18,7 @@ const DATE = /^\d{4}-\d{2}-\d{2}/;
  * collapsed, an email lower-cased, a phone number (`+1 (555) 010-0000`) reduced to
  * `+15550100000`.
  */
-export function normaliseString(s: string): string {
+function normaliseString(s: string): string {
   const text = s.trim().replace(/\s+/g, ' ');
   if (EMAIL.test(text)) return text.toLowerCase();
   const digits = text.replace(/\D/g, '');
@@ -33,7 +33,7 @@ export function normaliseString(s: string): string {
 }
 
 /** Every string inside a field value, normalised; other values unchanged. */
-export function normaliseValue(v: unknown): unknown {
+function normaliseValue(v: unknown): unknown {
   if (typeof v === 'string') return normaliseString(v);
   if (Array.isArray(v)) return v.map(normaliseValue);
   if (v !== null && typeof v === 'object') {

@@ -3,22 +3,17 @@ import { randomBytes } from 'node:crypto';
 const ALPHABET = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
 
 /** `prefix` (separator included) and 28 base58 characters: `mintId('txn_')` → `txn_26wUfNNK6Ze7qkwyK6kuj7RkZgdP`. */
-export function mintId(prefix: string): string {
+function mintId(prefix: string): string {
   const bytes = randomBytes(28);
   let out = '';
   for (const b of bytes) out += ALPHABET[b % ALPHABET.length];
   return `${prefix}${out}`;
 }
 
-/** Persona-shaped ids: a prefix, `_` and 28 base58 characters (`txn_26wUfNNK6Ze7qkwyK6kuj7RkZgdP`). */
-export function personaId(prefix: string): string {
-  return mintId(`${prefix}_`);
-}
-
 /** The kinds of ids the simulator mints. */
 export type IdKind = 'transaction' | 'event' | 'verification' | 'report' | 'account' | 'request';
 
-export const DEFAULT_ID_PREFIXES: Readonly<Record<IdKind, string>> = {
+const DEFAULT_ID_PREFIXES: Readonly<Record<IdKind, string>> = {
   transaction: 'txn_',
   event: 'evt_',
   verification: 'ver_',

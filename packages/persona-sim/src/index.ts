@@ -3,4 +3,3 @@ export * from './signature.ts';
 export * from './webhook-sender.ts';
 export * from './ids.ts';
 export * from './inflection.ts';
-export { normaliseString } from './fields.ts';

@@ -11,14 +11,14 @@ export const INFLECTIONS: readonly Inflection[] = ['kebab', 'snake', 'camel'];
 const VERBATIM = 'fields';
 
 /** One kebab-case key in the given inflection. */
-export function inflectKey(key: string, to: Inflection): string {
+function inflectKey(key: string, to: Inflection): string {
   if (to === 'snake') return key.replace(/-/g, '_');
   if (to === 'camel') return key.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
   return key;
 }
 
 /** One key in any inflection, as kebab-case. */
-export function kebabKey(key: string): string {
+function kebabKey(key: string): string {
   return key.replace(/_/g, '-').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 

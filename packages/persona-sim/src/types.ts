@@ -49,7 +49,7 @@ export interface ReviewerOptions {
 }
 
 /** Another program on the same environment. */
-export interface NeighbourOptions {
+interface NeighbourOptions {
   /** Requests it spends in each window, evenly spread; 0 for none. */
   perWindow: number;
   /** Each of its requests creates a transaction (with a workflow and webhooks). @defaultValue false */

@@ -5,7 +5,7 @@ import type { SimObject, SimTransaction } from './types.ts';
 const NEEDS_REVIEW = new Set(['needs_review', 'needs review']);
 
 /** By default a tag `sim-decision:<status>` picks the decision, else `approved`. */
-export function defaultDecision(txn: SimTransaction): string {
+function defaultDecision(txn: SimTransaction): string {
   const tag = txn.tags.find((t) => t.startsWith('sim-decision:'));
   return tag ? tag.slice('sim-decision:'.length) : 'approved';
 }

@@ -4,7 +4,7 @@ import { afterEach } from 'vitest';
 import { PersonaSimulator, type SimulatorOptions } from '../src/index.ts';
 import { WebhookCollector } from './webhook-collector.ts';
 
-export const KEY = 'persona_sandbox_sim_test';
+const KEY = 'persona_sandbox_sim_test';
 export const SECRET = 'wbhsec_harness';
 
 /** A simulator (and webhook collectors) per test, closed after each test of the file. */
@@ -75,7 +75,7 @@ export async function callJson<T = unknown>(
 }
 
 /** A JSON:API resource as the simulator renders it (kebab-case). */
-export interface Resource {
+interface Resource {
   type: string;
   id: string;
   attributes: Record<string, unknown>;

@@ -8,7 +8,7 @@ import type {
   RequestStore,
   SweepCursorStore,
 } from '@pp/shared';
-import { catalog } from '@pp/shared';
+import { catalog, TRANSACTION_PRODUCT } from '@pp/shared';
 import type { WorkersConfig } from './config.ts';
 import { routedEventNames } from './domain/routing.ts';
 import { eventSweepProcessor } from './processors/event-sweep.processor.ts';
@@ -82,7 +82,7 @@ export function buildRegistry(deps: RegistryDeps): Partial<Record<QueueKey, Work
         reconcileAfter: config.PERSONA_RECONCILE_AFTER_5XX,
         listLagMs: config.PERSONA_LIST_LAG_MS,
         quotaMaxWaitMs: config.PERSONA_QUOTA_MAX_WAIT_MS,
-        quotaBlockedSince: () => deps.limiter.quotaBlockedSince('transaction'),
+        quotaBlockedSince: () => deps.limiter.quotaBlockedSince(TRANSACTION_PRODUCT),
         onLinked: producers.onLinked,
       }),
       options: { concurrency: config.WORKER_CONCURRENCY, limiter: personaTick },
@@ -145,7 +145,7 @@ export function buildRegistry(deps: RegistryDeps): Partial<Record<QueueKey, Work
 }
 
 /** The sweep's share of the budget, in pages per run (at least one). */
-export function sweepPagesPerRun(config: WorkersConfig): number {
+function sweepPagesPerRun(config: WorkersConfig): number {
   const perWindow = config.EVENT_SWEEP_BUDGET_SHARE * config.PERSONA_RATE_LIMIT_PER_MINUTE;
   return Math.max(
     1,

@@ -52,7 +52,7 @@ export function loadConfigOrExit<S extends z.ZodType>(
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
-export const isLoopbackHost = (hostname: string): boolean => LOOPBACK_HOSTS.has(hostname);
+const isLoopbackHost = (hostname: string): boolean => LOOPBACK_HOSTS.has(hostname);
 
 /** A comma-separated list; blanks around items are ignored. */
 export const csv = (what: string) =>
@@ -75,17 +75,17 @@ export const positiveInt = (fallback: number) =>
 export const nonNegativeInt = (fallback: number) =>
   z.coerce.number().int().min(0).default(fallback);
 
-export const redisUrl = z
+const redisUrl = z
   .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
   .default('redis://127.0.0.1:6379');
 
 /** Every queue and key this project writes starts with it; `{name}` keeps a Redis Cluster on one slot. */
-export const queuePrefix = z
+const queuePrefix = z
   .string()
   .regex(/^[A-Za-z0-9_.{}-]{1,64}$/, 'use 1-64 letters, digits, or _ . - { }')
   .default('pp');
 
-export const logLevel = z
+const logLevel = z
   .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   .default('info');
 

@@ -36,7 +36,7 @@ const REDACT_PATHS = [
 const SECRET_VALUE =
   /(Bearer\s+)[A-Za-z0-9._~+/=-]+|persona_(?:sandbox|production)_[A-Za-z0-9_-]+|wbhsec_[A-Za-z0-9_-]+/g;
 
-export const maskSecrets = (line: string): string =>
+const maskSecrets = (line: string): string =>
   line.replace(SECRET_VALUE, (_m: string, bearer: string | undefined) =>
     bearer ? `${bearer}[redacted]` : '[redacted]',
   );

@@ -27,7 +27,7 @@ export type Classified =
   /** 5xx (and 408): indeterminate; Persona may have stored it against the key. */
   | { kind: 'server_error'; status: number; errors: PersonaError[] };
 
-export function parseErrors(body: string): PersonaError[] {
+function parseErrors(body: string): PersonaError[] {
   try {
     const parsed = errorDocument.safeParse(JSON.parse(body));
     if (!parsed.success) return [];

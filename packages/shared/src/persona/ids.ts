@@ -18,7 +18,7 @@ export const requestId = z.string().regex(/^req_[a-f0-9]{32}$/, 'must be a reque
  * The tag we add to every Persona transaction we create (after the caller's own tags), so
  * that the transaction names its request wherever it travels: webhooks, lists, the dashboard.
  */
-export const REQUEST_TAG_PREFIX = 'persona-pipeline:';
+const REQUEST_TAG_PREFIX = 'persona-pipeline:';
 
 export const requestTag = (id: string): string => `${REQUEST_TAG_PREFIX}${id}`;
 

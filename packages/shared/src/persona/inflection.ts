@@ -9,7 +9,7 @@ import { z } from 'zod';
  */
 const needsWork = /[_A-Z]/;
 
-export const toKebab = (key: string): string =>
+const toKebab = (key: string): string =>
   needsWork.test(key)
     ? key
         .replace(/_/g, '-')
@@ -18,7 +18,7 @@ export const toKebab = (key: string): string =>
     : key;
 
 /** The same object with its own keys in kebab-case (one level; values untouched). */
-export function kebabKeys(value: unknown): unknown {
+function kebabKeys(value: unknown): unknown {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
   const keys = Object.keys(value);
   if (!keys.some((k) => needsWork.test(k))) return value;

@@ -8,7 +8,7 @@ import { inflected } from './inflection.ts';
  * adds attributes and types without notice (its versioning policy), so we never reject a
  * body for carrying more than we know.
  */
-export const relationshipRef = inflected(z.looseObject({ type: z.string(), id: z.string() }));
+const relationshipRef = inflected(z.looseObject({ type: z.string(), id: z.string() }));
 
 /** Read in any of Persona's key casings; keys inside `fields` are never inflected. */
 export const transactionResource = z.looseObject({

@@ -117,13 +117,6 @@ export const catalog = {
   },
 } as const;
 
-/** Business-action queues of the default routing rules. */
-export const DEFAULT_ACTION_QUEUES = [
-  'actions-approve',
-  'actions-decline',
-  'actions-review',
-] as const;
-
 /** A business-action queue name: kebab-case, no `:` (the Redis key separator). */
 export const actionQueueName = z
   .string()
@@ -168,4 +161,3 @@ export const actionJob = {
 } as const;
 
 export type QueueKey = keyof typeof catalog;
-export type Payload<K extends QueueKey> = z.output<(typeof catalog)[K]['payload']>;

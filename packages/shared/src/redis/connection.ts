@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
  * a command timeout), so a request answers 503 instead of hanging.
  * `worker`: BullMQ workers. Commands wait for the connection to come back, forever.
  */
-export type RedisRole = 'producer' | 'worker';
+type RedisRole = 'producer' | 'worker';
 
 export interface RedisConnectionOptions {
   url: string;
@@ -55,7 +55,7 @@ export function createRedis({
 }
 
 /** Resolves true once the connection is ready, false if it is not within `timeoutMs`. */
-export async function waitForReady(redis: Redis, timeoutMs: number): Promise<boolean> {
+async function waitForReady(redis: Redis, timeoutMs: number): Promise<boolean> {
   if (redis.status === 'ready') return true;
   return new Promise((resolve) => {
     const done = (ok: boolean) => {

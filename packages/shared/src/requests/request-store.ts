@@ -79,7 +79,7 @@ export interface RequestStoreOptions {
   now?: () => Date;
 }
 
-export const newRequestId = (): string => `req_${randomBytes(16).toString('hex')}`;
+const newRequestId = (): string => `req_${randomBytes(16).toString('hex')}`;
 
 /**
  * Transaction requests in Redis: one hash per request, its fields apart (deleted once

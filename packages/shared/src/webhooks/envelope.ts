@@ -77,7 +77,7 @@ export const eventResource = z.looseObject({
 });
 export type EventResource = z.output<typeof eventResource>;
 
-export const webhookBody = z.looseObject({ data: eventResource });
+const webhookBody = z.looseObject({ data: eventResource });
 
 const safeId = (id: string | null | undefined): string | null =>
   id != null && personaId.safeParse(id).success ? id : null;

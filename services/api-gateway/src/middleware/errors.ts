@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { locals } from './request-context.ts';
 
-export interface ErrorBody {
+interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
 }
 

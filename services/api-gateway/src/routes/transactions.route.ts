@@ -10,7 +10,7 @@ import {
 import { sendError } from '../middleware/errors.ts';
 import { locals } from '../middleware/request-context.ts';
 
-export const CreateTransactionBody = z.strictObject({
+const CreateTransactionBody = z.strictObject({
   // Persona's ids are opaque (prefixes may change): any safe id will do.
   transaction_type_id: z.string({ error: 'is required and must be a string' }).pipe(personaId),
   fields: z.record(z.string(), z.unknown(), { error: 'is required and must be an object' }),
@@ -123,7 +123,7 @@ export function transactionsRouter(deps: TransactionsDeps): Router {
   return router;
 }
 
-export function present({ request: r, objects, history }: TransactionView) {
+function present({ request: r, objects, history }: TransactionView) {
   const view = (o: LinkedObject) => ({
     id: o.id,
     type: o.type,

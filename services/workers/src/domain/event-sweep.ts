@@ -7,7 +7,7 @@ import {
 } from '@pp/shared';
 
 /** A point in Persona's event stream. */
-export interface StreamPoint {
+interface StreamPoint {
   id: string;
   /** created-at, ms */
   at: number;

@@ -8,7 +8,7 @@ const script = new LuaScript(new URL('./persona-limiter-3.lua', import.meta.url)
 /** `create`: transaction creation, served first. `background`: lookups and reconciliation. */
 export type CallClass = 'create' | 'background';
 
-export type DenyReason = 'blocked' | 'quota' | 'window' | 'priority' | 'remote' | 'pacing';
+type DenyReason = 'blocked' | 'quota' | 'window' | 'priority' | 'remote' | 'pacing';
 
 export type Permit =
   | { kind: 'granted'; inWindow: number }
