@@ -71,11 +71,13 @@ export async function findCreatedTransaction(
         status: txn.attributes.status ?? null,
       });
       if (settled === 'conflict') {
+        // Our tag on another request's transaction (edited in the dashboard?): no search can
+        // tell what our calls created now, and a new key could create a second one.
         log.error(
           { personaTransactionId: txn.id },
-          'a transaction tagged with this request is linked to another request',
+          'a transaction tagged with this request is linked to another request; a person must look',
         );
-        continue;
+        return { kind: 'error', reason: 'tagged transaction linked to another request' };
       }
       if (settled === 'settled') await deps.onLinked(txn.id);
       return { kind: 'found', id: txn.id };

@@ -9,6 +9,11 @@ import {
 } from '@pp/shared';
 import { findCreatedTransaction } from './find-created-transaction.ts';
 
+interface RunContext {
+  finalAttempt: boolean;
+  log: Logger;
+}
+
 export interface SubmitDeps {
   store: RequestStore;
   persona: PersonaClient;
@@ -59,7 +64,7 @@ export async function submitTransaction(
   }
   if (request.status !== 'queued') return { kind: 'done', result: 'skipped' };
   // An earlier run gave up calling: it only looks now (calling again would delay the look).
-  if (request.givenUp) return giveUp(deps, request, request.givenUp, log);
+  if (request.givenUp) return giveUp(deps, request, request.givenUp, ctx);
 
   const fields = await store.fields(id);
   if (!fields) {
@@ -140,11 +145,19 @@ export async function submitTransaction(
         });
         return { kind: 'done', result: 'failed' };
       }
+      if (settled === 'failed' || settled === 'missing') {
+        // Another run settled the request meanwhile (a stalled job run twice), or it expired.
+        log.error(
+          { personaTransactionId: res.data.id, requestStatus: settled },
+          'Persona created a transaction for a request that is no longer queued; a person must look',
+        );
+        return { kind: 'done', result: 'skipped' };
+      }
       if (settled === 'settled') await deps.onLinked(res.data.id);
       return { kind: 'done', result: 'submitted' };
     }
     case 'throttled':
-      if (res.reason === 'quota') return quotaWait(deps, request, res.retryInMs, log);
+      if (res.reason === 'quota') return quotaWait(deps, request, res.retryInMs, ctx);
       return { kind: 'wait', retryInMs: res.retryInMs, reason: res.reason };
     case 'rate_limited':
       log.warn(
@@ -157,7 +170,7 @@ export async function submitTransaction(
         { retryInMs: res.retryInMs, titles: res.errors.map((e) => e.title) },
         'Persona transaction-creation quota exceeded; creations wait for the quota to reset',
       );
-      return quotaWait(deps, request, res.retryInMs, log);
+      return quotaWait(deps, request, res.retryInMs, ctx);
     case 'rejected': {
       const titles = res.errors.map((e) => e.title).filter(Boolean);
       if (res.config) {
@@ -187,7 +200,7 @@ export async function submitTransaction(
         'Persona answered 5xx; retrying with the same key',
       );
       return ctx.finalAttempt
-        ? giveUp(deps, request, 'persona_unavailable', log)
+        ? giveUp(deps, request, 'persona_unavailable', ctx)
         : { kind: 'retry', reason: `persona ${res.status}` };
     }
     case 'conflict':
@@ -197,12 +210,12 @@ export async function submitTransaction(
       // Not a 5xx: the key may still be creating, so it must not count toward the 5xx check.
       if (request.serverErrors > 0) await store.clearServerErrors(id);
       return ctx.finalAttempt
-        ? giveUp(deps, request, 'persona_unavailable', log)
+        ? giveUp(deps, request, 'persona_unavailable', ctx)
         : { kind: 'retry', reason: 'persona 409' };
     case 'network':
       if (request.serverErrors > 0) await store.clearServerErrors(id);
       return ctx.finalAttempt
-        ? giveUp(deps, request, 'persona_unavailable', log)
+        ? giveUp(deps, request, 'persona_unavailable', ctx)
         : { kind: 'retry', reason: `persona ${res.code}` };
   }
 }
@@ -216,18 +229,16 @@ async function quotaWait(
   deps: SubmitDeps,
   request: TransactionRequest,
   retryInMs: number,
-  log: Logger,
+  ctx: RunContext,
 ): Promise<SubmitOutcome> {
-  const since = Math.max(
-    Date.parse(request.createdAt),
-    (await deps.quotaBlockedSince()) ?? Date.now(),
-  );
+  const accepted = Date.parse(request.createdAt);
+  const since = Math.max(accepted, (await deps.quotaBlockedSince()) ?? accepted);
   if (Date.now() - since < deps.quotaMaxWaitMs) return { kind: 'wait', retryInMs, reason: 'quota' };
-  log.error(
+  ctx.log.error(
     { waitedMs: Date.now() - since },
     'the creation quota outlasted PERSONA_QUOTA_MAX_WAIT_MS; giving up on this request',
   );
-  return giveUp(deps, request, 'quota_exceeded', log);
+  return giveUp(deps, request, 'quota_exceeded', ctx);
 }
 
 /**
@@ -238,8 +249,9 @@ async function giveUp(
   deps: SubmitDeps,
   request: TransactionRequest,
   reason: GiveUpReason,
-  log: Logger,
+  ctx: RunContext,
 ): Promise<SubmitOutcome> {
+  const { log } = ctx;
   if (!request.givenUp) await deps.store.markGivenUp(request.id, reason);
   // As it is now: the calls this run made are part of what the search must cover.
   const current = await deps.store.get(request.id);
@@ -258,7 +270,10 @@ async function giveUp(
     case 'none':
       return fail(deps.store, request.id, reason, log, 'and no transaction was created for it');
     case 'error':
-      return fail(deps.store, request.id, reason, log, 'and we could not check what it created');
+      // A search that failed once may succeed on the next attempt; the last one decides.
+      return ctx.finalAttempt
+        ? fail(deps.store, request.id, reason, log, 'and we could not check what it created')
+        : { kind: 'retry', reason: found.reason };
   }
 }
 
