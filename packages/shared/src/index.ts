@@ -16,6 +16,7 @@ export * from './persona/rate-limit/persona-rate-limiter.ts';
 export * from './webhooks/signature.ts';
 export * from './webhooks/envelope.ts';
 export * from './lifecycle/serve.ts';
+export * from './lifecycle/health.ts';
 export * from './redis/keys.ts';
 export * from './util/canonical.ts';
 export * from './events/event-stores.ts';

@@ -1,5 +1,5 @@
 import express, { type Express } from 'express';
-import type { Logger } from '@pp/shared';
+import { healthHandlers, type Logger } from '@pp/shared';
 import type { TransactionsDeps } from './domain/transactions.ts';
 import { bearerAuth } from './middleware/auth.ts';
 import { errorHandler, sendError } from './middleware/errors.ts';
@@ -21,17 +21,9 @@ export function buildApp(deps: AppDeps): Express {
   app.set('trust proxy', false);
   app.use(requestContext(deps.logger));
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  app.get('/readyz', async (_req, res) => {
-    try {
-      await deps.checkReady();
-      res.json({ status: 'ready' });
-    } catch {
-      res.status(503).json({ status: 'unavailable', reason: 'redis unreachable' });
-    }
-  });
+  const health = healthHandlers(deps.checkReady);
+  app.get('/healthz', health.healthz);
+  app.get('/readyz', health.readyz);
 
   app.use('/v1', bearerAuth(deps.apiKeys));
   app.use(express.json({ limit: deps.maxBodyBytes, strict: true, type: 'application/json' }));

@@ -8,16 +8,13 @@ import {
   serve,
   RequestStore,
   withTimeout,
+  type Listening,
   type Logger,
 } from '@pp/shared';
 import { buildApp } from './app.ts';
 import type { GatewayConfig } from './config.ts';
 
-export interface RunningGateway {
-  url: string;
-  port: number;
-  close: () => Promise<void>;
-}
+export type RunningGateway = Listening;
 
 /** Connects Redis, builds the app and listens (`GATEWAY_PORT` 0 picks a free port). */
 export async function startGateway(

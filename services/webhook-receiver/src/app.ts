@@ -1,5 +1,5 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import type { Logger } from '@pp/shared';
+import { healthHandlers, type Logger } from '@pp/shared';
 import type { IngestDeps } from './domain/ingest.ts';
 import { personaWebhookRouter } from './routes/persona-webhook.route.ts';
 
@@ -13,17 +13,9 @@ export interface ReceiverDeps extends IngestDeps {
 export function buildApp(deps: ReceiverDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  app.get('/readyz', async (_req, res) => {
-    try {
-      await deps.checkReady();
-      res.json({ status: 'ready' });
-    } catch {
-      res.status(503).json({ status: 'unavailable', reason: 'redis unreachable' });
-    }
-  });
+  const health = healthHandlers(deps.checkReady);
+  app.get('/healthz', health.healthz);
+  app.get('/readyz', health.readyz);
   app.use(personaWebhookRouter(deps));
   app.use((_req, res) => {
     res.status(404).json({ error: { code: 'not_found', message: 'no such route' } });

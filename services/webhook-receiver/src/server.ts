@@ -8,16 +8,13 @@ import {
   pingRedis,
   serve,
   withTimeout,
+  type Listening,
   type Logger,
 } from '@pp/shared';
 import { buildApp } from './app.ts';
 import type { ReceiverConfig } from './config.ts';
 
-export interface RunningReceiver {
-  url: string;
-  port: number;
-  close: () => Promise<void>;
-}
+export type RunningReceiver = Listening;
 
 export async function startReceiver(
   config: ReceiverConfig,

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { TransactionInput } from '../requests/request-store.ts';
 import { eventResource, type EventResource } from '../webhooks/envelope.ts';
-import { classifyResponse, numericHeader } from './classify.ts';
+import { classifyResponse, numericHeader, type Classified } from './classify.ts';
 import type { CallClass, PersonaRateLimiter } from './rate-limit/persona-rate-limiter.ts';
 import {
   listDocument,
@@ -35,15 +35,8 @@ export type CallResult<T> =
   | { kind: 'throttled'; retryInMs: number; reason: string }
   | { kind: 'rate_limited'; retryInMs: number }
   | { kind: 'quota_exceeded'; retryInMs: number; errors: PersonaError[] }
-  | {
-      kind: 'rejected';
-      status: number;
-      errors: PersonaError[];
-      config: boolean;
-      idempotencyMismatch: boolean;
-    }
-  | { kind: 'server_error'; status: number; errors: PersonaError[] }
-  | { kind: 'conflict'; status: 409; errors: PersonaError[] }
+  /** Persona's answer as classified: refused (4xx), 5xx, or 409. */
+  | Extract<Classified, { kind: 'rejected' | 'server_error' | 'conflict' }>
   /** No answer: refused, reset, timed out, or a 2xx body we could not read. */
   | { kind: 'network'; code: string };
 
