@@ -79,8 +79,10 @@ describe("Persona's creation quota", () => {
     expect(v).toMatchObject({ status: 'submitted', persona_transaction_id: created[0]!.id });
     expect(quotaAnswers().some((r) => r.status === 403)).toBe(true);
     expect(p.logs.lines.some((l) => l.includes('the creation quota outlasted'))).toBe(true);
-    expect(p.logs.lines.some((l) => l.includes('gave up calling, but Persona had created'))).toBe(
-      true,
+    // Logged just after the link that GET showed.
+    await eventually(
+      () => p!.logs.lines.some((l) => l.includes('gave up calling, but Persona had created')),
+      { what: 'the search that found it' },
     );
   });
 
