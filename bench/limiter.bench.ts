@@ -69,6 +69,7 @@ async function run(n: number): Promise<Row> {
     PERSONA_API_BASE_URL: sim.url,
     LOG_LEVEL: 'info',
     WORKER_CONCURRENCY: '8',
+    WORKER_HTTP_PORT: '0',
   };
   const workers = Array.from({ length: n }, () => new ServiceProcess('workers', env));
   await Promise.all(workers.map((w) => w.waitForLine(/workers started/)));

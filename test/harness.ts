@@ -1,4 +1,4 @@
-import { Queue, QueueEvents } from 'bullmq';
+import { Queue, QueueEvents, type ConnectionOptions } from 'bullmq';
 import { startGateway, type RunningGateway } from '@pp/api-gateway/server';
 import { GatewayEnv } from '@pp/api-gateway/config';
 import {
@@ -7,7 +7,15 @@ import {
   type SimEvent,
   type SimulatorOptions,
 } from '@pp/persona-sim';
-import { actionPayload, catalog, createLogger, parseConfig, type ActionPayload } from '@pp/shared';
+import {
+  actionPayload,
+  catalog,
+  createLogger,
+  createRedis,
+  isClusterUrl,
+  parseConfig,
+  type ActionPayload,
+} from '@pp/shared';
 import { deletePrefix, eventually, LogCapture, REDIS_URL, uniquePrefix } from '@pp/testing';
 import { startReceiver, type RunningReceiver } from '@pp/webhook-receiver/server';
 import { ReceiverEnv } from '@pp/webhook-receiver/config';
@@ -26,8 +34,14 @@ export interface PipelineOptions {
   personaKey?: string;
   /** Extra receiver env. */
   receiver?: Record<string, string>;
+  /** Extra gateway env. */
+  gateway?: Record<string, string>;
   /** Simulator webhooks go to the receiver unless this is false. */
   webhooks?: boolean;
+  /** Redis of every service (`redis+cluster://…` for a cluster). @defaultValue REDIS_URL */
+  redisUrl?: string;
+  /** Queue and key prefix. @defaultValue a fresh `e2e-…` */
+  prefix?: string;
 }
 
 /** What `GET /v1/transactions/:id` answers. */
@@ -75,7 +89,8 @@ export interface Pipeline {
 
 /** Simulator, gateway and (by default) workers in this process, on real sockets and real Redis. */
 export async function startPipeline(options: PipelineOptions = {}): Promise<Pipeline> {
-  const prefix = uniquePrefix('e2e');
+  const prefix = options.prefix ?? uniquePrefix('e2e');
+  const redisUrl = options.redisUrl ?? REDIS_URL;
   const logs = new LogCapture();
   const gatewayToken = options.gatewayToken ?? GATEWAY_TOKEN;
   const sim = new PersonaSimulator({
@@ -86,7 +101,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
   await sim.listen();
   const receiver = await startReceiver(
     parseConfig(ReceiverEnv, {
-      REDIS_URL,
+      REDIS_URL: redisUrl,
       QUEUE_PREFIX: prefix,
       WEBHOOK_RECEIVER_PORT: '0',
       PERSONA_WEBHOOK_SECRETS: WEBHOOK_SECRET,
@@ -107,10 +122,11 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
 
   const gateway = await startGateway(
     parseConfig(GatewayEnv, {
-      REDIS_URL,
+      REDIS_URL: redisUrl,
       QUEUE_PREFIX: prefix,
       GATEWAY_PORT: '0',
       GATEWAY_API_KEYS: gatewayToken,
+      ...options.gateway,
     }),
     {
       logger: createLogger({ service: 'api-gateway', level: 'debug', destination: logs }),
@@ -119,7 +135,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
   );
 
   const workerEnv: Record<string, string> = {
-    REDIS_URL,
+    REDIS_URL: redisUrl,
     QUEUE_PREFIX: prefix,
     PERSONA_API_KEY: options.personaKey ?? PERSONA_KEY,
     PERSONA_API_BASE_URL: sim.url,
@@ -128,6 +144,8 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
     // The simulator's lists do not lag unless a test says so; the event sweep runs where a test wants it.
     PERSONA_LIST_LAG_MS: '0',
     EVENT_SWEEP_INTERVAL_MS: '0',
+    // No health listener unless a test asks for one (tests run many workers side by side).
+    WORKER_HTTP_PORT: '0',
     LOG_LEVEL: 'debug',
     ...(options.workers || {}),
   };
@@ -138,16 +156,18 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
           logger: createLogger({ service: 'workers', level: 'debug', destination: logs }),
         });
 
-  const events = new QueueEvents(catalog.transactionCreate.name, {
-    connection: { url: REDIS_URL },
-    prefix,
-  });
+  // BullMQ takes a cluster only as a client; it duplicates it for QueueEvents' blocking reads.
+  const client = isClusterUrl(redisUrl)
+    ? createRedis({ url: redisUrl, role: 'worker', name: 'e2e-harness' })
+    : null;
+  const connection: ConnectionOptions = client ?? { url: redisUrl };
+  const events = new QueueEvents(catalog.transactionCreate.name, { connection, prefix });
   await events.waitUntilReady();
   const queues = new Map<string, Queue>();
   const queue = (name: string) => {
     let q = queues.get(name);
     if (!q) {
-      q = new Queue(name, { connection: { url: REDIS_URL }, prefix });
+      q = new Queue(name, { connection, prefix });
       queues.set(name, q);
     }
     return q;
@@ -256,7 +276,8 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
       await receiver.close();
       await gateway.close();
       await sim.close();
-      await deletePrefix(REDIS_URL, prefix);
+      client?.disconnect();
+      await deletePrefix(redisUrl, prefix);
     },
   };
 }

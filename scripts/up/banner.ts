@@ -18,7 +18,12 @@ export function printBanner(c: UpConfig): void {
   say(`  webhook receiver  http://127.0.0.1:${c.receiverPort}/webhooks/persona`);
   say(`  Persona           ${persona}`);
   say(`  Redis             ${c.redisUrl} (queue prefix ${c.prefix})`);
-  say(`  workers           ${workers}`);
+  say(`  workers           ${workers}${workerHealth(c)}`);
+  if (c.adminUser && c.adminPassword) {
+    say(
+      `  Bull Board        ${gateway}/admin/queues   (user ${c.adminUser}, password ${c.adminPassword})`,
+    );
+  }
   say('');
   say('Create a transaction:');
   say(
@@ -34,4 +39,12 @@ export function printBanner(c: UpConfig): void {
   );
   say('');
   say('Ctrl-C stops everything.');
+}
+
+/** Where the workers' health and metrics listeners are. */
+function workerHealth(c: UpConfig): string {
+  if (c.workerHttpPort === 0) return '';
+  const last = c.workerHttpPort + c.workerCount - 1;
+  const ports = c.workerCount > 1 ? `${c.workerHttpPort}-${last}` : String(c.workerHttpPort);
+  return `, health and metrics on :${ports}`;
 }

@@ -22,6 +22,11 @@ export interface UpConfig {
   simDecisionDelayMs: string;
   personaBase: string;
   personaKey: string;
+  /** The first worker's health and metrics port; the next ones count up from it. */
+  workerHttpPort: number;
+  /** Bull Board's login (on the gateway at /admin/queues); local defaults with the simulator. */
+  adminUser: string;
+  adminPassword: string;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): UpConfig {
@@ -48,5 +53,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): UpConfig {
       ? `http://127.0.0.1:${simPort}/api/v1`
       : (env.PERSONA_API_BASE_URL ?? 'https://api.withpersona.com/api/v1'),
     personaKey: env.PERSONA_API_KEY ?? simKey,
+    workerHttpPort: Number(env.WORKER_HTTP_PORT ?? 3002),
+    adminUser: env.ADMIN_USERNAME ?? (useSimulator ? 'admin' : ''),
+    adminPassword: env.ADMIN_PASSWORD ?? (useSimulator ? 'local-admin-password' : ''),
   };
 }

@@ -27,6 +27,9 @@ export async function startServices(sup: Supervisor, c: UpConfig): Promise<void>
     ...common,
     GATEWAY_PORT: c.gatewayPort,
     GATEWAY_API_KEYS: c.gatewayKeys,
+    ...(c.adminUser && c.adminPassword
+      ? { ADMIN_USERNAME: c.adminUser, ADMIN_PASSWORD: c.adminPassword }
+      : {}),
   });
   sup.run('webhook-receiver', [TS, 'services/webhook-receiver/src/main.ts'], {
     ...common,
@@ -39,6 +42,8 @@ export async function startServices(sup: Supervisor, c: UpConfig): Promise<void>
       ...common,
       PERSONA_API_KEY: c.personaKey,
       PERSONA_API_BASE_URL: c.personaBase,
+      // Each worker process its own health and metrics port (0 stays off).
+      WORKER_HTTP_PORT: String(c.workerHttpPort === 0 ? 0 : c.workerHttpPort + i - 1),
     });
   }
   await sup.waitUntil('api gateway', httpOk(`http://127.0.0.1:${c.gatewayPort}/readyz`));

@@ -1,5 +1,11 @@
-import express, { type Express } from 'express';
-import { healthHandlers, type Logger } from '@pp/shared';
+import express, { type Express, type Router } from 'express';
+import {
+  healthHandlers,
+  httpMetrics,
+  metricsHandler,
+  type Logger,
+  type Registry,
+} from '@pp/shared';
 import type { TransactionsDeps } from './domain/transactions.ts';
 import { bearerAuth } from './middleware/auth.ts';
 import { errorHandler, sendError } from './middleware/errors.ts';
@@ -10,8 +16,11 @@ export interface AppDeps extends TransactionsDeps {
   logger: Logger;
   apiKeys: readonly string[];
   maxBodyBytes: number;
-  /** Resolves when Redis answers, rejects otherwise. */
+  /** Resolves when Redis answers (and the gateway is not stopping), rejects otherwise. */
   checkReady: () => Promise<void>;
+  registry: Registry;
+  /** Bull Board, when an admin login is configured. */
+  board: Router | null;
 }
 
 /** The gateway's HTTP app, built from its dependencies; no listening, no globals. */
@@ -19,11 +28,14 @@ export function buildApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  app.use(httpMetrics(deps.registry));
   app.use(requestContext(deps.logger));
 
   const health = healthHandlers(deps.checkReady);
   app.get('/healthz', health.healthz);
   app.get('/readyz', health.readyz);
+  app.get('/metrics', metricsHandler(deps.registry));
+  if (deps.board) app.use(deps.board);
 
   app.use('/v1', bearerAuth(deps.apiKeys));
   app.use(express.json({ limit: deps.maxBodyBytes, strict: true, type: 'application/json' }));

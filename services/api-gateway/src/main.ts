@@ -5,4 +5,5 @@ import { startGateway } from './server.ts';
 const config = loadConfigOrExit('api-gateway', GatewayEnv);
 const logger = createLogger({ service: 'api-gateway', level: config.LOG_LEVEL });
 const gateway = await startGateway(config, { logger });
-stopOnSignals(logger, gateway.close, 10_000);
+// Open requests get SHUTDOWN_TIMEOUT_MS inside close(); the rest is Redis teardown.
+stopOnSignals(logger, gateway.close, config.SHUTDOWN_TIMEOUT_MS + 5000);

@@ -1,16 +1,19 @@
 import { Queue } from 'bullmq';
 import {
+  actionQueuesOf,
   catalog,
   connectProducer,
   createEnqueue,
   createEventStores,
+  createRegistry,
   pingRedis,
-  serve,
   RequestStore,
+  serve,
   withTimeout,
   type Listening,
   type Logger,
 } from '@pp/shared';
+import { bullBoard } from './admin/bull-board.ts';
 import { buildApp } from './app.ts';
 import type { GatewayConfig } from './config.ts';
 
@@ -27,17 +30,30 @@ export async function startGateway(
     logger,
     commandTimeoutMs: config.GATEWAY_REDIS_TIMEOUT_MS,
   });
-  const queue = new Queue(catalog.transactionCreate.name, {
-    connection: redis,
-    prefix: config.QUEUE_PREFIX,
-  });
+  const prefix = config.QUEUE_PREFIX;
+  const queue = new Queue(catalog.transactionCreate.name, { connection: redis, prefix });
   queue.on('error', (err) => logger.warn({ err }, 'queue error'));
   const enqueue = createEnqueue(() => queue);
-  const { state: events } = createEventStores(redis, { prefix: config.QUEUE_PREFIX });
+  const { state: events } = createEventStores(redis, { prefix });
   const store = new RequestStore(redis, {
-    prefix: config.QUEUE_PREFIX,
+    prefix,
     idempotencyTtlSeconds: config.GATEWAY_IDEMPOTENCY_TTL_SECONDS,
   });
+  let stopping = false;
+
+  // Bull Board: every queue of the pipeline, its own connections for reading them.
+  const boardQueues =
+    config.ADMIN_USERNAME && config.ADMIN_PASSWORD
+      ? [
+          ...Object.values(catalog).map((spec) => spec.name),
+          ...actionQueuesOf(config.routingRules),
+        ].map((name) => new Queue(name, { connection: redis, prefix }))
+      : [];
+  if (boardQueues.length === 0) {
+    logger.warn(
+      'Bull Board is not mounted: set ADMIN_USERNAME and ADMIN_PASSWORD to see the queues',
+    );
+  }
 
   const app = buildApp({
     logger,
@@ -50,7 +66,17 @@ export async function startGateway(
       withTimeout(work, config.GATEWAY_REDIS_TIMEOUT_MS, 'redis deadline exceeded'),
     enqueue: (requestId, correlationId) =>
       enqueue('transactionCreate', { requestId, correlationId }),
-    checkReady: () => pingRedis(redis, 1000),
+    checkReady: () => (stopping ? Promise.reject(new Error('stopping')) : pingRedis(redis, 1000)),
+    registry: createRegistry('api-gateway', () => redis.status === 'ready'),
+    board:
+      boardQueues.length > 0
+        ? bullBoard({
+            queues: boardQueues,
+            username: config.ADMIN_USERNAME!,
+            password: config.ADMIN_PASSWORD!,
+            readOnly: config.ADMIN_READ_ONLY,
+          })
+        : null,
   });
 
   const listening = await serve(app, {
@@ -60,13 +86,15 @@ export async function startGateway(
     what: 'api gateway',
     headersTimeoutMs: 10_000,
     requestTimeoutMs: 15_000,
+    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   });
   return {
     url: listening.url,
     port: listening.port,
     close: async () => {
+      stopping = true;
       await listening.close();
-      await queue.close();
+      await Promise.all([queue, ...boardQueues].map((q) => q.close()));
       redis.disconnect();
     },
   };

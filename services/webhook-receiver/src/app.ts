@@ -1,5 +1,11 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import { healthHandlers, type Logger } from '@pp/shared';
+import {
+  healthHandlers,
+  httpMetrics,
+  metricsHandler,
+  type Logger,
+  type Registry,
+} from '@pp/shared';
 import type { IngestDeps } from './domain/ingest.ts';
 import { personaWebhookRouter } from './routes/persona-webhook.route.ts';
 
@@ -7,15 +13,20 @@ export interface ReceiverDeps extends IngestDeps {
   logger: Logger;
   maxBodyBytes: number;
   checkReady: () => Promise<void>;
+  registry: Registry;
+  /** Counts each delivery by outcome. */
+  countDelivery: (outcome: string, reason?: string) => void;
 }
 
 /** The receiver's HTTP app: the webhook route and health, nothing else. */
 export function buildApp(deps: ReceiverDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(httpMetrics(deps.registry));
   const health = healthHandlers(deps.checkReady);
   app.get('/healthz', health.healthz);
   app.get('/readyz', health.readyz);
+  app.get('/metrics', metricsHandler(deps.registry));
   app.use(personaWebhookRouter(deps));
   app.use((_req, res) => {
     res.status(404).json({ error: { code: 'not_found', message: 'no such route' } });

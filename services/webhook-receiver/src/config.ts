@@ -19,6 +19,8 @@ export const ReceiverEnv = z
     WEBHOOK_MAX_BODY_BYTES: positiveInt(1024 * 1024),
     /** Deadline for the Redis work behind one delivery (Persona waits 5 s). */
     WEBHOOK_REDIS_TIMEOUT_MS: positiveInt(2000),
+    /** Time open deliveries get to finish on SIGTERM. */
+    SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
   })
   .transform((env, ctx) => {
     const tolerance = env.PERSONA_WEBHOOK_TOLERANCE_SECONDS ?? env.PERSONA_EVENT_DEDUPE_TTL_SECONDS;

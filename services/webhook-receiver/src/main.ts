@@ -5,4 +5,5 @@ import { startReceiver } from './server.ts';
 const config = loadConfigOrExit('webhook-receiver', ReceiverEnv);
 const logger = createLogger({ service: 'webhook-receiver', level: config.LOG_LEVEL });
 const receiver = await startReceiver(config, { logger });
-stopOnSignals(logger, receiver.close, 10_000);
+// Open deliveries get SHUTDOWN_TIMEOUT_MS inside close(); the rest is Redis teardown.
+stopOnSignals(logger, receiver.close, config.SHUTDOWN_TIMEOUT_MS + 5000);

@@ -4,6 +4,9 @@ import {
   catalog,
   connectProducer,
   createEnqueue,
+  createRegistry,
+  eventMetrics,
+  webhookMetrics,
   EventGate,
   pingRedis,
   serve,
@@ -43,8 +46,17 @@ export async function startReceiver(
     dedupeTtlSeconds: config.PERSONA_EVENT_DEDUPE_TTL_SECONDS,
   });
 
+  const registry = createRegistry('webhook-receiver', () => redis.status === 'ready');
+  const countDelivery = webhookMetrics(registry);
+  const events = eventMetrics(registry);
+  let stopping = false;
   const app = buildApp({
     logger,
+    registry,
+    countDelivery: (outcome, reason) => {
+      countDelivery(outcome, reason);
+      if (outcome === 'duplicate') events.duplicate('receiver');
+    },
     maxBodyBytes: config.WEBHOOK_MAX_BODY_BYTES,
     secrets: config.PERSONA_WEBHOOK_SECRETS,
     toleranceSeconds: config.PERSONA_WEBHOOK_TOLERANCE_SECONDS,
@@ -57,7 +69,7 @@ export async function startReceiver(
         () => enqueue('personaEvents', summary),
         (work) => withTimeout(work, config.WEBHOOK_REDIS_TIMEOUT_MS, 'redis deadline exceeded'),
       ),
-    checkReady: () => pingRedis(redis, 1000),
+    checkReady: () => (stopping ? Promise.reject(new Error('stopping')) : pingRedis(redis, 1000)),
   });
 
   const listening = await serve(app, {
@@ -68,11 +80,13 @@ export async function startReceiver(
     // Persona waits 5 s; slow senders are cut off well before they can pile up.
     headersTimeoutMs: 5000,
     requestTimeoutMs: 10_000,
+    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   });
   return {
     url: listening.url,
     port: listening.port,
     close: async () => {
+      stopping = true;
       await listening.close();
       await queue.close();
       redis.disconnect();

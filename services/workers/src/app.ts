@@ -9,12 +9,14 @@ import {
   PersonaClient,
   PersonaRateLimiter,
   RequestStore,
+  actionQueuesOf,
   schedule,
   SweepCursorStore,
   type Logger,
   type QueueKey,
 } from '@pp/shared';
 import type { WorkersConfig } from './config.ts';
+import { workerObservability } from './observability.ts';
 import { createProducers, type Producers } from './producers.ts';
 import { buildRegistry } from './registry.ts';
 
@@ -22,6 +24,8 @@ export interface RunningWorkers {
   limiter: PersonaRateLimiter;
   producers: Producers;
   workers: Partial<Record<QueueKey, Worker>>;
+  /** The health and metrics listener, when `WORKER_HTTP_PORT` is not 0. */
+  httpUrl: string | null;
   /** Stops taking jobs, lets active ones finish (up to the shutdown timeout), closes Redis. */
   close: () => Promise<void>;
 }
@@ -32,7 +36,7 @@ export interface RunningWorkers {
  */
 export async function startWorkers(
   config: WorkersConfig,
-  { logger }: { logger: Logger },
+  { logger, host = '0.0.0.0' }: { logger: Logger; host?: string },
 ): Promise<RunningWorkers> {
   const connection = createRedis({
     url: config.REDIS_URL,
@@ -41,6 +45,7 @@ export async function startWorkers(
     logger,
   });
   const prefix = config.QUEUE_PREFIX;
+  const observability = workerObservability(connection, prefix);
   const limiter = new PersonaRateLimiter(connection, {
     prefix,
     limit: config.PERSONA_RATE_LIMIT_PER_MINUTE,
@@ -59,6 +64,7 @@ export async function startWorkers(
     timeoutMs: config.PERSONA_TIMEOUT_MS,
     limiter,
     logger: logger.child({ component: 'persona-client' }),
+    observer: observability.personaObserver,
   });
   const store = new RequestStore(connection, { prefix });
   const events = createEventStores(connection, {
@@ -81,6 +87,7 @@ export async function startWorkers(
     persona,
     limiter,
     producers,
+    metrics: observability.events,
   });
 
   const common: WorkerOptions = {
@@ -109,6 +116,7 @@ export async function startWorkers(
     const name = catalog[key].name;
     const worker = new Worker(name, spec.processor, { ...common, ...spec.options });
     worker.on('error', (err) => logger.warn({ err, queue: name }, 'worker error'));
+    observability.watchWorker(worker);
     workers[key] = worker;
   }
 
@@ -120,11 +128,11 @@ export async function startWorkers(
         if (!final) return;
         // Only reached when BullMQ gave up outside the processor (e.g. stalled too often).
         const { requestId } = catalog.transactionCreate.payload.parse(job.data);
-        await store.markFailed(requestId, {
+        const settled = await store.markFailed(requestId, {
           code: 'processing_failed',
           message: 'the job failed in the worker',
         });
-        logger.error({ requestId, err }, 'job failed for good');
+        if (settled === 'settled') logger.error({ requestId, err }, 'job failed for good');
       })
       .catch((e: unknown) => logger.warn({ err: e }, 'could not record a failed job'));
   });
@@ -140,6 +148,17 @@ export async function startWorkers(
 
   const running = Object.values(workers);
   await Promise.all(running.map((w) => w.waitUntilReady()));
+  const actionQueues = actionQueuesOf(config.routingRules);
+  await observability.start({
+    queues: () => [
+      ...Object.values(catalog).map((spec) => queue(spec.name)),
+      ...actionQueues.map((name) => queue(name)),
+    ],
+    limiter,
+    port: config.WORKER_HTTP_PORT,
+    host,
+    logger,
+  });
   logger.info(
     {
       queues: running.map((w) => w.name),
@@ -154,11 +173,13 @@ export async function startWorkers(
     limiter,
     producers,
     workers,
+    httpUrl: observability.url,
     close: async () => {
       const deadline = new Promise<void>((resolve) =>
         setTimeout(resolve, config.WORKER_SHUTDOWN_TIMEOUT_MS).unref(),
       );
       await Promise.race([Promise.all([...running].reverse().map((w) => w.close())), deadline]);
+      await observability.close();
       await producers.close();
       connection.disconnect();
     },

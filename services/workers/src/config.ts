@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import {
   baseEnv,
@@ -6,9 +5,11 @@ import {
   eventGateEnv,
   nonNegativeInt,
   personaBaseUrl,
+  port,
   positiveInt,
+  readRoutingRules,
+  routingEnv,
 } from '@pp/shared';
-import { DEFAULT_ROUTING_RULES, RoutingRules } from './domain/routing.ts';
 
 export const WorkersEnv = z
   .object({
@@ -46,15 +47,14 @@ export const WorkersEnv = z
     WORKER_STALLED_INTERVAL_MS: positiveInt(30_000),
     /** Time active jobs get to finish on SIGTERM before the process exits anyway. */
     WORKER_SHUTDOWN_TIMEOUT_MS: positiveInt(20_000),
+    /** Port of the health and metrics listener (`/healthz`, `/readyz`, `/metrics`); 0 turns it off. */
+    WORKER_HTTP_PORT: port(3002),
     /** Event jobs one process runs at once. */
     EVENT_CONCURRENCY: positiveInt(16),
     ...eventGateEnv,
     /** How long an event may wait for its transaction to be linked to one of our requests. */
     EVENT_LINK_TIMEOUT_MS: positiveInt(12 * 3600 * 1000),
-    /** Routing rules as JSON (see README); the defaults route transaction decisions. */
-    ROUTING_RULES: z.string().optional(),
-    /** The same, from a JSON file. */
-    ROUTING_RULES_FILE: z.string().optional(),
+    ...routingEnv,
     /**
      * Transaction statuses that end the wait for a decision: reconciliation stops asking
      * after one. `needs_review` is not among them: a reviewer's decision is still to come.
@@ -80,31 +80,8 @@ export const WorkersEnv = z
     RECONCILE_AFTER_MS: positiveInt(15 * 60 * 1000),
   })
   .transform((env, ctx) => {
-    const source = env.ROUTING_RULES_FILE ? 'ROUTING_RULES_FILE' : 'ROUTING_RULES';
-    let raw: unknown = DEFAULT_ROUTING_RULES;
-    try {
-      if (env.ROUTING_RULES_FILE) raw = JSON.parse(readFileSync(env.ROUTING_RULES_FILE, 'utf8'));
-      else if (env.ROUTING_RULES) raw = JSON.parse(env.ROUTING_RULES);
-    } catch (err) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [source],
-        message: `is not readable JSON (${(err as Error).message})`,
-      });
-      return z.NEVER;
-    }
-    const rules = RoutingRules.safeParse(raw);
-    if (!rules.success) {
-      for (const issue of rules.error.issues) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [source],
-          message: `rule ${issue.path.join('.') || '(root)'}: ${issue.message}`,
-        });
-      }
-      return z.NEVER;
-    }
-    return { ...env, routingRules: rules.data };
+    const routingRules = readRoutingRules(env, ctx);
+    return routingRules ? { ...env, routingRules } : z.NEVER;
   })
   .superRefine((env, ctx) => {
     if (env.PERSONA_QUOTA_MAX_WAIT_MS >= 20 * 3600 * 1000) {

@@ -10,6 +10,7 @@ import {
   type EventGate,
   type EventStores,
   type EventSummary,
+  type GateOutcome,
   type Logger,
   type RequestStore,
 } from '@pp/shared';
@@ -21,8 +22,8 @@ import {
 export interface Producers {
   queue: (name: string) => Queue;
   enqueue: Enqueue;
-  /** Feeds an event into the webhook path: the gate, then the events queue. */
-  ingest: (summary: EventSummary) => Promise<void>;
+  /** Feeds an event into the webhook path: the gate, then the events queue (`accepted`: it was new). */
+  ingest: (summary: EventSummary) => Promise<GateOutcome>;
   /** Feeds an event again, past the gate (it was dropped as another program's). */
   replay: (summary: EventSummary) => Promise<void>;
   /** Runs parked events now instead of at their next look. */
@@ -85,9 +86,7 @@ export function createProducers(deps: {
   return {
     queue,
     enqueue,
-    ingest: async (summary) => {
-      await admitEvent(gate, summary.eventId, () => enqueue('personaEvents', summary));
-    },
+    ingest: (summary) => admitEvent(gate, summary.eventId, () => enqueue('personaEvents', summary)),
     replay: (summary) => enqueue('personaEvents', summary, 'replay'),
     wake,
     release,

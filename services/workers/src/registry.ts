@@ -1,5 +1,6 @@
 import type { Processor, WorkerOptions } from 'bullmq';
 import type {
+  EventMetrics,
   EventStores,
   Logger,
   PersonaClient,
@@ -34,6 +35,7 @@ export interface RegistryDeps {
   persona: PersonaClient;
   limiter: PersonaRateLimiter;
   producers: Producers;
+  metrics: EventMetrics;
 }
 
 /** Requests due for a reconciliation look, read per sweep: enough for a minute's creations. */
@@ -46,7 +48,7 @@ const LOOKUP_CONCURRENCY = 2;
  * per-queue options (concurrency, the fleet-wide tick for queues that call Persona).
  */
 export function buildRegistry(deps: RegistryDeps): Partial<Record<QueueKey, WorkerSpec>> {
-  const { config, logger, store, events, persona, producers } = deps;
+  const { config, logger, store, events, persona, producers, metrics } = deps;
   const child = (key: QueueKey) => logger.child({ queue: catalog[key].name });
   // Queues whose jobs call Persona release one job per tick, fleet-wide, so that a queue
   // resuming after a budget pause releases one job, not one per worker slot. Ticks are
@@ -98,6 +100,7 @@ export function buildRegistry(deps: RegistryDeps): Partial<Record<QueueKey, Work
         onLinked: producers.onLinked,
         release: producers.release,
         fanOut: producers.fanOut,
+        metrics,
       }),
       options: { concurrency: config.EVENT_CONCURRENCY },
     },
@@ -109,6 +112,7 @@ export function buildRegistry(deps: RegistryDeps): Partial<Record<QueueKey, Work
         afterMs: config.RECONCILE_AFTER_MS,
         batch: RECONCILE_BATCH,
         enqueueLookup: producers.enqueueLookup,
+        metrics,
       }),
       options: { concurrency: 1 },
     },
@@ -121,6 +125,7 @@ export function buildRegistry(deps: RegistryDeps): Partial<Record<QueueKey, Work
         ingest: producers.ingest,
         replay: producers.replay,
         queue: producers.queue(catalog.personaLookup.name),
+        metrics,
       }),
       options: { concurrency: LOOKUP_CONCURRENCY, limiter: personaTick },
     },
@@ -137,6 +142,7 @@ export function buildRegistry(deps: RegistryDeps): Partial<Record<QueueKey, Work
         listLagMs: config.PERSONA_LIST_LAG_MS,
         maxWaitMs: config.EVENT_SWEEP_INTERVAL_MS,
         sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+        metrics,
       }),
       options: { concurrency: 1 },
     };

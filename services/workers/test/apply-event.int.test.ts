@@ -6,13 +6,13 @@ import {
   createEventStores,
   createLogger,
   RequestStore,
+  RoutingRules,
   type ActionPayload,
   type EventStores,
   type EventSummary,
 } from '@pp/shared';
 import { deletePrefix, LogCapture, REDIS_URL, uniquePrefix } from '@pp/testing';
 import { applyEvent, type ApplyEventDeps } from '../src/domain/apply-event.ts';
-import { RoutingRules } from '../src/domain/routing.ts';
 
 /** Event processing against real Redis and real BullMQ queues, with faults injected into the fan-out. */
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hashTag, isClusterUrl } from '../redis/cluster.ts';
 
 /** Thrown by {@link parseConfig} with one line per problem, so every mistake shows at once. */
 export class ConfigError extends Error {
@@ -13,7 +14,9 @@ export class ConfigError extends Error {
 
 /**
  * Parses the environment through one schema. Empty strings count as unset, so
- * `FOO=` falls back to the default (or is reported as missing).
+ * `FOO=` falls back to the default (or is reported as missing). The rules of
+ * {@link baseEnv} that span two of its fields, which no service schema spreading it can
+ * carry, are checked here too.
  */
 export function parseConfig<S extends z.ZodType>(
   schema: S,
@@ -22,7 +25,7 @@ export function parseConfig<S extends z.ZodType>(
   const cleaned = Object.fromEntries(
     Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''),
   );
-  const result = schema.safeParse(cleaned);
+  const result = schema.superRefine(redisClusterRule).safeParse(cleaned);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const name = issue.path.join('.') || '(config)';
@@ -31,6 +34,23 @@ export function parseConfig<S extends z.ZodType>(
       : `${name}: ${issue.message}`;
   });
   throw new ConfigError(problems);
+}
+
+/**
+ * On a Redis Cluster, QUEUE_PREFIX must hold a hash tag (`{pp}`): BullMQ's scripts and ours,
+ * and our MULTI blocks, touch several keys at once, which a cluster runs only when all of
+ * them are in one slot. A config without both fields is left alone.
+ */
+function redisClusterRule(env: unknown, ctx: z.RefinementCtx<unknown>): void {
+  if (typeof env !== 'object' || env === null) return;
+  const { REDIS_URL: url, QUEUE_PREFIX: prefix } = env as Record<string, unknown>;
+  if (typeof url !== 'string' || typeof prefix !== 'string') return;
+  if (!isClusterUrl(url) || hashTag(prefix) !== null) return;
+  ctx.addIssue({
+    code: 'custom',
+    path: ['QUEUE_PREFIX'],
+    message: `must hold a hash tag such as {${prefix.replace(/[{}]/g, '') || 'pp'}} when REDIS_URL names a Redis Cluster (redis+cluster://): every key of a script or MULTI must be in one slot`,
+  });
 }
 
 /** For `main.ts`: parse or print every problem and stop the process. */
@@ -76,7 +96,11 @@ export const nonNegativeInt = (fallback: number) =>
   z.coerce.number().int().min(0).default(fallback);
 
 const redisUrl = z
-  .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
+  .url({
+    protocol: /^rediss?(\+cluster)?$/,
+    error:
+      'must be a redis:// or rediss:// URL (redis+cluster:// or rediss+cluster:// for a Redis Cluster)',
+  })
   .default('redis://127.0.0.1:6379');
 
 /** Every queue and key this project writes starts with it; `{name}` keeps a Redis Cluster on one slot. */
@@ -114,7 +138,7 @@ export const eventGateEnv = {
 
 /** The settings every service shares. */
 export const baseEnv = {
-  /** Redis for queues, state and the rate limiter. */
+  /** Redis for queues, state and the rate limiter; `redis+cluster://` (`rediss+cluster://`) and one seed node for a Redis Cluster. */
   REDIS_URL: redisUrl,
   /** Prefix of every queue and key; lets deployments and test runs share one Redis. */
   QUEUE_PREFIX: queuePrefix,

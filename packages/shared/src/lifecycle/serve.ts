@@ -5,7 +5,10 @@ import type { Logger } from 'pino';
 export interface Listening {
   url: string;
   port: number;
-  /** Stops accepting, lets open requests finish, drops idle keep-alive sockets. */
+  /**
+   * Stops accepting, lets open requests finish (within the shutdown timeout, then cuts what
+   * is left), drops idle keep-alive sockets.
+   */
   close: () => Promise<void>;
 }
 
@@ -19,6 +22,8 @@ export async function serve(
     what: string;
     headersTimeoutMs: number;
     requestTimeoutMs: number;
+    /** How long open requests get to finish once closing starts. @defaultValue 10000 */
+    shutdownTimeoutMs?: number;
   },
 ): Promise<Listening> {
   const server = createServer(handler);
@@ -36,7 +41,15 @@ export async function serve(
     port,
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        const cut = setTimeout(() => {
+          options.logger.warn(`${options.what}: requests still open at the shutdown timeout; cut`);
+          server.closeAllConnections();
+        }, options.shutdownTimeoutMs ?? 10_000);
+        cut.unref();
+        server.close(() => {
+          clearTimeout(cut);
+          resolve();
+        });
         server.closeIdleConnections();
       }),
   };

@@ -1,9 +1,10 @@
 import got, { RequestError } from 'got';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import type { TransactionInput } from '../requests/request-store.ts';
+import type { TransactionInput } from '../requests/request.ts';
 import { eventResource, type EventResource } from '../webhooks/envelope.ts';
 import { classifyResponse, numericHeader, type Classified } from './classify.ts';
+import type { PersonaCallObserver } from '../metrics/persona.ts';
 import type { CallClass, PersonaRateLimiter } from './rate-limit/persona-rate-limiter.ts';
 import {
   listDocument,
@@ -26,6 +27,8 @@ export interface PersonaClientOptions {
   timeoutMs: number;
   limiter: PersonaRateLimiter;
   logger: Logger;
+  /** Told of every call and every wait (metrics). */
+  observer?: PersonaCallObserver;
 }
 
 /** One Persona call, as the caller needs to act on it. Nothing here is thrown. */
@@ -168,6 +171,7 @@ export class PersonaClient {
     const { limiter, logger } = this.#o;
     const permit = await limiter.acquire(options.callClass, extra.product ?? '');
     if (permit.kind === 'denied') {
+      this.#o.observer?.throttled(permit.reason);
       return { kind: 'throttled', retryInMs: permit.retryInMs, reason: permit.reason };
     }
     const started = performance.now();
@@ -198,6 +202,7 @@ export class PersonaClient {
       body = res.body;
     } catch (err) {
       const code = err instanceof RequestError ? err.code : 'EUNKNOWN';
+      this.#o.observer?.answered(op, code, 'network', (performance.now() - started) / 1000);
       logger.warn(
         { persona: { op, ms: Math.round(performance.now() - started) }, code },
         'persona call got no answer',
@@ -206,6 +211,12 @@ export class PersonaClient {
     }
 
     const classified = classifyResponse(status, body);
+    this.#o.observer?.answered(
+      op,
+      String(status),
+      classified.kind,
+      (performance.now() - started) / 1000,
+    );
     const requestId = firstHeader(headers['request-id']);
     // Persona documents its quota headers under two spellings; read both.
     const quotaRemaining = numericHeader(headers, 'quota-remaining', 'quotalimit-remaining');

@@ -41,6 +41,8 @@ export const catalog = {
         correlationId: z.string().min(1).max(128),
         /** Set by the worker when the budget first parks the job: when it began to wait for a slot (ms). */
         parkedAt: z.number().int().optional(),
+        /** The job's attempts made when it was last re-driven: attempts count from there. */
+        attemptBase: z.number().int().min(0).optional(),
       }),
     ),
     /** One job per request, ever. */

@@ -1,5 +1,8 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
+import { clusterSeed, isClusterUrl } from './cluster.ts';
+
+export { isClusterUrl } from './cluster.ts';
 
 /**
  * `producer`: HTTP services. Commands fail at once while Redis is away (no offline queue,
@@ -9,6 +12,7 @@ import type { Logger } from 'pino';
 type RedisRole = 'producer' | 'worker';
 
 export interface RedisConnectionOptions {
+  /** `redis://`/`rediss://` for one server, `redis+cluster://`/`rediss+cluster://` and a seed node for a cluster. */
   url: string;
   role: RedisRole;
   name: string;
@@ -38,20 +42,62 @@ export function createRedis({
           commandTimeout: commandTimeoutMs,
         }
       : { ...common, maxRetriesPerRequest: null, enableOfflineQueue: true };
-  const redis = new Redis(url, options);
+  const redis = isClusterUrl(url) ? createCluster(url, options) : new Redis(url, options);
   let lastError = '';
-  redis.on('error', (err: Error & { code?: string }) => {
+  const onError = (err: Error & { code?: string }, node?: string) => {
     // One line per distinct failure; reconnect attempts repeat the same error many times.
-    const key = `${err.code ?? ''}:${err.message}`;
+    const key = `${node ?? ''}:${err.code ?? ''}:${err.message}`;
     if (key === lastError) return;
     lastError = key;
-    logger?.warn({ err, redis: name }, 'redis connection error');
-  });
+    logger?.warn({ err, redis: name, ...(node ? { node } : {}) }, 'redis connection error');
+  };
+  redis.on('error', (err: Error) => onError(err));
+  // A cluster reports a failing node apart from its own errors.
+  redis.on('node error', (err: Error, node: string) => onError(err, node));
   redis.on('ready', () => {
     if (lastError) logger?.info({ redis: name }, 'redis connection restored');
     lastError = '';
   });
   return redis;
+}
+
+/**
+ * A Redis Cluster client with the role's behaviour. The cluster keeps the offline-queue
+ * choice (a producer fails at once until the slots are known) and the reconnect strategy;
+ * each node connection gets the rest (BullMQ reads `maxRetriesPerRequest: null` of a
+ * worker there; ioredis itself keeps node connections lazy, queued and not retrying, as a
+ * lost node is found again through the slot map).
+ *
+ * Returned as `Redis`: a `Cluster` answers the same commands (defineCommand and EVALSHA,
+ * MULTI on one slot, GET/SET/HSET…), and has `status`, the `ready`/`error` events,
+ * `duplicate()` for BullMQ's blocking connections and `disconnect()`, which is all this
+ * code uses. What differs is what acts on one server only (SCAN, INFO, FLUSHDB): use
+ * {@link redisServers} for those. Every key lives under QUEUE_PREFIX, whose hash tag puts
+ * it in one slot (the config refuses a cluster URL without one).
+ */
+function createCluster(url: string, options: RedisOptions): Redis {
+  const { enableOfflineQueue, retryStrategy, ...nodeOptions } = options;
+  const { host, port, username, password, tls } = clusterSeed(url);
+  const cluster = new Cluster([{ host, port }], {
+    enableOfflineQueue,
+    clusterRetryStrategy: retryStrategy,
+    redisOptions: {
+      ...nodeOptions,
+      ...(username ? { username } : {}),
+      ...(password ? { password } : {}),
+      ...(tls ? { tls: {} } : {}),
+    },
+  });
+  return cluster as unknown as Redis;
+}
+
+/**
+ * The servers behind a connection: each master of a cluster, or the one server. For the
+ * commands that see only the server they run on (SCAN, INFO, DBSIZE).
+ */
+export function redisServers(redis: Redis): Redis[] {
+  const cluster = redis as unknown as Partial<Cluster>;
+  return cluster.isCluster && cluster.nodes ? cluster.nodes('master') : [redis];
 }
 
 /** Resolves true once the connection is ready, false if it is not within `timeoutMs`. */

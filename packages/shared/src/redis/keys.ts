@@ -17,6 +17,8 @@ export function redisKeys(prefix: string) {
     idempotency: (key: string) => k('idem', sha256(key)),
     /** string: request id of a Persona transaction; settling writes it; retention. */
     transactionLink: (personaTransactionId: string) => k('ptx', personaTransactionId),
+    /** sorted set: failed requests by failure time, for listing and re-driving; settle adds, a re-drive removes; trimmed to the retention. */
+    failedRequests: () => k('failed'),
     /** sorted set: submitted requests awaiting a decision, scored by their next look; settle adds, a decision or the sweep removes. */
     awaiting: () => k('awaiting'),
 
@@ -47,6 +49,9 @@ export function redisKeys(prefix: string) {
     sweepCursor: () => k('event-sweep', 'cursor'),
     /** string: the lock of one sweep run; workers; twice the sweep interval. */
     sweepLock: () => k('event-sweep', 'lock'),
+
+    /** string: which worker process reports the fleet-wide gauges; the metrics leader; a 15 s lease. */
+    metricsLeader: () => k('metrics', 'leader'),
 
     // --- the Persona budget (packages/shared/src/persona/rate-limit)
     /** sorted set: grant times in the rolling window; workers; two windows. */

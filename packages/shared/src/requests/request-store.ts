@@ -3,72 +3,25 @@ import type { Redis } from 'ioredis';
 import { redisKeys, type RedisKeys } from '../redis/keys.ts';
 import { LuaScript } from '../redis/lua-script.ts';
 import { canonicalJson, sha256 } from '../util/canonical.ts';
+import {
+  parseRecord,
+  isRedrivable,
+  REDRIVABLE_CODES,
+  type AcceptResult,
+  type GiveUpReason,
+  type RequestError,
+  KEY_TRUSTED_MS,
+  type RedriveResult,
+  type RequestStatus,
+  type SettleResult,
+  type TransactionInput,
+  type TransactionRequest,
+} from './request.ts';
 
 const acceptScript = new LuaScript(new URL('./accept-request-3.lua', import.meta.url));
-const settleScript = new LuaScript(new URL('./settle-request-4.lua', import.meta.url));
+const settleScript = new LuaScript(new URL('./settle-request-5.lua', import.meta.url));
+const redriveScript = new LuaScript(new URL('./redrive-request-3.lua', import.meta.url));
 const rotateScript = new LuaScript(new URL('./rotate-key-1.lua', import.meta.url));
-
-export type RequestStatus = 'queued' | 'submitted' | 'failed';
-
-/** The error code a request fails with when a look finds nothing was created. */
-export type GiveUpReason = 'persona_unavailable' | 'quota_exceeded';
-
-export interface RequestError {
-  /** Stable machine code: `persona_rejected`, `persona_unavailable`, ... */
-  code: string;
-  message: string;
-  /** Persona's `errors[]` (title and details), when Persona refused the request. */
-  details?: unknown;
-}
-
-/** What an internal caller asked for; `fields` are kept apart, see {@link RequestStore.fields}. */
-export interface TransactionInput {
-  transactionTypeId: string;
-  fields: Record<string, unknown>;
-  referenceId?: string | undefined;
-  tags?: string[] | undefined;
-}
-
-export interface TransactionRequest {
-  id: string;
-  status: RequestStatus;
-  transactionTypeId: string;
-  referenceId: string | null;
-  tags: string[] | null;
-  correlationId: string;
-  /** The Idempotency-Key we send to Persona: minted at accept time, reused by every retry. */
-  personaKey: string;
-  /** Bumped when reconciliation proved a stored 5xx created nothing and a new key was minted. */
-  keyGeneration: number;
-  personaTransactionId: string | null;
-  personaStatus: string | null;
-  /** The status the last applied Persona event set (null until one applied). */
-  stateStatus: string | null;
-  error: RequestError | null;
-  /** Consecutive 5xx answers under the current key. */
-  serverErrors: number;
-  /** When the first Persona call under the current key was made (ms), for reconciliation. */
-  firstAttemptAt: number | null;
-  /** When the latest Persona call under the current key was made (ms): lists may lag behind it. */
-  lastAttemptAt: number | null;
-  /**
-   * Set once the job has given up calling Persona (its last attempt ended without a trustworthy
-   * answer, or a quota outlasted our wait): from then on it only looks for the transaction,
-   * and fails with this code if there is none.
-   */
-  givenUp: GiveUpReason | null;
-  /**
-   * The calls under the current key carry our request tag. False only for a request first
-   * tried by a version that did not tag: its body must stay as it was under that key.
-   */
-  tagged: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export type AcceptResult =
-  | { kind: 'created'; request: TransactionRequest }
-  | { kind: 'existing'; id: string; sameBody: boolean };
 
 export interface RequestStoreOptions {
   prefix: string;
@@ -221,14 +174,46 @@ export class RequestStore {
     return this.#settle(id, 'submitted', persona.transactionId, fields);
   }
 
-  /** queued → failed, with the reason. */
+  /**
+   * queued → failed, with the reason. A failure that may be re-driven keeps the request's
+   * fields (until the record's retention); any other drops them.
+   */
   markFailed(id: string, error: RequestError): Promise<SettleResult> {
-    return this.#settle(id, 'failed', null, [
-      'error',
-      JSON.stringify(error),
-      'updated_at',
-      this.#now().toISOString(),
-    ]);
+    return this.#settle(
+      id,
+      'failed',
+      null,
+      ['error', JSON.stringify(error), 'updated_at', this.#now().toISOString()],
+      isRedrivable(error.code),
+    );
+  }
+
+  /**
+   * failed (for a transient reason) → queued, once; see redrive-request-3.lua. The caller
+   * then makes sure its creation job runs.
+   */
+  async redrive(id: string): Promise<RedriveResult> {
+    const now = this.#now();
+    return (await redriveScript.run(
+      this.#redis,
+      [this.#keys.request(id), this.#keys.requestFields(id), this.#keys.failedRequests()],
+      [REDRIVABLE_CODES.join(' '), KEY_TRUSTED_MS, now.getTime(), now.toISOString(), id],
+    )) as RedriveResult;
+  }
+
+  /** Failed requests, oldest first: id, error code, when it failed (ms). */
+  async failed(limit = 10_000): Promise<{ id: string; code: string; failedAt: number }[]> {
+    const flat = await this.#redis.zrange(this.#keys.failedRequests(), 0, limit - 1, 'WITHSCORES');
+    const out: { id: string; code: string; failedAt: number }[] = [];
+    for (let i = 0; i < flat.length; i += 2) {
+      const request = await this.get(flat[i]!);
+      out.push({
+        id: flat[i]!,
+        code: request?.error?.code ?? 'unknown',
+        failedAt: Number(flat[i + 1]),
+      });
+    }
+    return out;
   }
 
   async #settle(
@@ -236,6 +221,7 @@ export class RequestStore {
     status: RequestStatus,
     personaTransactionId: string | null,
     fields: string[],
+    keepFields = false,
   ) {
     return (await settleScript.run(
       this.#redis,
@@ -244,41 +230,17 @@ export class RequestStore {
         this.#keys.requestFields(id),
         this.#keys.transactionLink(personaTransactionId ?? ''),
         this.#keys.awaiting(),
+        this.#keys.failedRequests(),
       ],
       [
         status,
         personaTransactionId === null ? '' : id,
         this.#retention,
         this.#now().getTime(),
+        keepFields ? '1' : '0',
+        id,
         ...fields,
       ],
     )) as SettleResult;
   }
-}
-
-export type SettleResult = 'settled' | 'missing' | 'conflict' | RequestStatus;
-
-function parseRecord(h: Record<string, string>): TransactionRequest | null {
-  if (!h.id || !h.status) return null;
-  return {
-    id: h.id,
-    status: h.status as RequestStatus,
-    transactionTypeId: h.transaction_type_id ?? '',
-    referenceId: h.reference_id ?? null,
-    tags: h.tags ? (JSON.parse(h.tags) as string[]) : null,
-    correlationId: h.correlation_id ?? '',
-    personaKey: h.persona_key ?? '',
-    keyGeneration: Number(h.key_generation ?? 0),
-    personaTransactionId: h.persona_transaction_id ?? null,
-    personaStatus: h.persona_status ?? null,
-    stateStatus: h.state_status ?? null,
-    error: h.error ? (JSON.parse(h.error) as RequestError) : null,
-    serverErrors: Number(h.server_errors ?? 0),
-    firstAttemptAt: h.first_attempt_at ? Number(h.first_attempt_at) : null,
-    lastAttemptAt: h.last_attempt_at ? Number(h.last_attempt_at) : null,
-    givenUp: (h.given_up as GiveUpReason | undefined) ?? null,
-    tagged: h.tagged === '1' || !h.first_attempt_at,
-    createdAt: h.created_at ?? '',
-    updatedAt: h.updated_at ?? '',
-  };
 }

@@ -14,5 +14,5 @@ if redis.call('HGET', KEYS[1], 'status') ~= 'queued' then return 0 end
 if redis.call('HGET', KEYS[1], 'key_generation') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'persona_key', ARGV[2], 'key_generation', tostring(tonumber(ARGV[1]) + 1),
   'server_errors', '0', 'updated_at', ARGV[3])
-redis.call('HDEL', KEYS[1], 'first_attempt_at', 'last_attempt_at', 'tagged')
+redis.call('HDEL', KEYS[1], 'first_attempt_at', 'last_attempt_at', 'tagged', 'search_first')
 return 1

@@ -5,7 +5,11 @@ import { ingestWebhook, type IngestDeps } from '../domain/ingest.ts';
 const unauthorized = { error: { code: 'unauthorized', message: 'invalid signature' } };
 
 export function personaWebhookRouter(
-  deps: IngestDeps & { logger: Logger; maxBodyBytes: number },
+  deps: IngestDeps & {
+    logger: Logger;
+    maxBodyBytes: number;
+    countDelivery: (outcome: string, reason?: string) => void;
+  },
 ): Router {
   const router = Router();
   router.post(
@@ -18,6 +22,7 @@ export function personaWebhookRouter(
       const result = await ingestWebhook(deps, raw, req.get('persona-signature'));
       const attempt = req.get('persona-webhook-attempts-made');
       const ms = Math.round(performance.now() - started);
+      deps.countDelivery(result.kind, result.kind === 'invalid_signature' ? result.reason : '');
       switch (result.kind) {
         case 'accepted':
         case 'duplicate': {

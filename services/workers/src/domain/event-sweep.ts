@@ -2,6 +2,7 @@ import {
   eventSummary,
   summarizeEvent,
   type EventSummary,
+  type GateOutcome,
   type Logger,
   type PersonaClient,
 } from '@pp/shared';
@@ -24,7 +25,7 @@ export interface SweepCursor {
 export interface EventSweepDeps {
   persona: PersonaClient;
   /** Feeds one event into the webhook path (the gate makes an event seen before a no-op). */
-  ingest: (summary: EventSummary) => Promise<void>;
+  ingest: (summary: EventSummary) => Promise<GateOutcome>;
   load: () => Promise<SweepCursor>;
   save: (cursor: SweepCursor) => Promise<void>;
   /** Event names asked for (`filter[name]`). */
@@ -41,6 +42,8 @@ export interface EventSweepDeps {
 export interface SweepResult {
   pages: number;
   events: number;
+  /** Events we had never stored (lost after a 200, or never delivered). */
+  recovered: number;
   /** The run ended with events between the top and the watermark still unread. */
   behind: boolean;
 }
@@ -48,6 +51,7 @@ export interface SweepResult {
 type Walk = {
   pages: number;
   events: number;
+  recovered: number;
   first: StreamPoint | null;
   last: string | null;
   reached: boolean;
@@ -63,16 +67,17 @@ type Walk = {
 export async function sweepEventStream(deps: EventSweepDeps, log: Logger): Promise<SweepResult> {
   const cursor = await deps.load();
   const started = Date.now();
-  let budget = deps.pagesPerRun;
-  let pages = 0;
-  let events = 0;
+  const total: SweepResult = { pages: 0, events: 0, recovered: 0, behind: false };
+  const add = (walk: Walk) => {
+    total.pages += walk.pages;
+    total.events += walk.events;
+    total.recovered += walk.recovered;
+  };
 
   if (cursor.gap) {
     const gap = cursor.gap;
-    const walk = await walkDown(deps, gap.after, gap.stopAt, budget, started, log);
-    pages += walk.pages;
-    events += walk.events;
-    budget -= walk.pages;
+    const walk = await walkDown(deps, gap.after, gap.stopAt, deps.pagesPerRun, started, log);
+    add(walk);
     if (walk.reached) {
       cursor.watermark = gap.top;
       cursor.gap = null;
@@ -80,22 +85,22 @@ export async function sweepEventStream(deps: EventSweepDeps, log: Logger): Promi
       gap.after = walk.last;
     }
     await deps.save(cursor);
-    if (!walk.reached) return { pages, events, behind: true };
+    if (!walk.reached) return { ...total, behind: true };
   }
-  if (budget <= 0) return { pages, events, behind: false };
+  const budget = deps.pagesPerRun - total.pages;
+  if (budget <= 0) return total;
 
   // The first run starts from now: what is older is reconciliation's.
   const stopAt = cursor.watermark ?? { id: '', at: Date.now() };
   const walk = await walkDown(deps, undefined, stopAt, budget, started, log);
-  pages += walk.pages;
-  events += walk.events;
+  add(walk);
   if (walk.reached) {
     cursor.watermark = walk.first ?? stopAt;
   } else if (walk.first && walk.last) {
     cursor.gap = { after: walk.last, stopAt, top: walk.first };
   }
   await deps.save(cursor);
-  return { pages, events, behind: !walk.reached };
+  return { ...total, behind: !walk.reached };
 }
 
 async function walkDown(
@@ -106,7 +111,7 @@ async function walkDown(
   started: number,
   log: Logger,
 ): Promise<Walk> {
-  const walk: Walk = { pages: 0, events: 0, first: null, last: null, reached: false };
+  const walk: Walk = { pages: 0, events: 0, recovered: 0, first: null, last: null, reached: false };
   let cursor = after;
   while (walk.pages < budget) {
     const res = await deps.persona.listEvents(
@@ -141,7 +146,7 @@ async function walkDown(
         log.error({ eventId: event.id }, 'event sweep skipped an event it cannot store');
         continue;
       }
-      await deps.ingest(summary.data);
+      if ((await deps.ingest(summary.data)) === 'accepted') walk.recovered++;
       walk.events++;
     }
     if (!res.data.nextCursor) {

@@ -4,6 +4,7 @@ import {
   summarizeEvent,
   type AwaitingIndex,
   type EventSummary,
+  type GateOutcome,
   type Logger,
   type PersonaClient,
   type RequestStore,
@@ -66,14 +67,15 @@ export interface LookupDeps {
   store: RequestStore;
   awaiting: AwaitingIndex;
   persona: PersonaClient;
-  /** Feeds one event into the same path a webhook takes (dedupe, state, fan-out). */
-  ingest: (summary: EventSummary) => Promise<void>;
+  /** Feeds one event into the same path a webhook takes (dedupe, state, fan-out); `accepted` when new. */
+  ingest: (summary: EventSummary) => Promise<GateOutcome>;
   /** The same past the gate, for events once dropped as another program's. */
   replay: (summary: EventSummary) => Promise<void>;
 }
 
 export type LookupOutcome =
-  | { kind: 'done'; result: 'unchanged' | 'ingested' | 'gone'; events: number }
+  /** `events` read; `recovered`: those we had never stored. */
+  | { kind: 'done'; result: 'unchanged' | 'ingested' | 'gone'; events: number; recovered: number }
   /** The transaction was read and differs: its events come next (saved so a parked job resumes there). */
   | { kind: 'events_next'; objectIds: string[] }
   | { kind: 'wait'; retryInMs: number; reason: string }
@@ -105,7 +107,7 @@ export async function lookupTransaction(
         const ours = request?.stateStatus ?? null;
         const theirs = res.data.attributes.status ?? null;
         if (theirs === ours && !job.replay) {
-          return { kind: 'done', result: 'unchanged', events: 0 };
+          return { kind: 'done', result: 'unchanged', events: 0, recovered: 0 };
         }
         log.warn(
           { ours, theirs, replay: job.replay ?? false },
@@ -128,7 +130,7 @@ export async function lookupTransaction(
         if (res.status === 404) {
           await deps.awaiting.drop(job.requestId);
           log.warn('reconciliation: Persona no longer has this transaction');
-          return { kind: 'done', result: 'gone', events: 0 };
+          return { kind: 'done', result: 'gone', events: 0, recovered: 0 };
         }
         return { kind: 'retry', reason: `persona ${res.status}` };
       case 'server_error':
@@ -141,6 +143,7 @@ export async function lookupTransaction(
 
   let after: string | undefined;
   let events = 0;
+  let recovered = 0;
   for (let page = 0; page < MAX_EVENT_PAGES; page++) {
     const res = await deps.persona.listEvents(
       { objectIds: job.objectIds },
@@ -169,12 +172,14 @@ export async function lookupTransaction(
         log.error({ eventId: event.id }, 'reconciliation skipped an event it cannot store');
         continue;
       }
-      await (job.replay ? deps.replay(summary.data) : deps.ingest(summary.data));
+      if (job.replay) await deps.replay(summary.data);
+      const stored = job.replay ? 'accepted' : await deps.ingest(summary.data);
+      if (stored === 'accepted') recovered++;
       events++;
     }
     if (!res.data.nextCursor) break;
     after = res.data.nextCursor;
   }
   log.info({ events }, 'reconciliation: events fed through the webhook path');
-  return { kind: 'done', result: 'ingested', events };
+  return { kind: 'done', result: 'ingested', events, recovered };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { EventSummary } from '@pp/shared';
-import { DEFAULT_ROUTING_RULES, RoutingRules, routeEvent } from './routing.ts';
+import { DEFAULT_ROUTING_RULES, RoutingRules, type EventSummary } from '@pp/shared';
+import { routeEvent } from './routing.ts';
 
 const summary = (over: Partial<EventSummary>): EventSummary => ({
   eventId: 'evt_1',

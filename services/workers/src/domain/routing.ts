@@ -1,31 +1,6 @@
-import { z } from 'zod';
-import { actionQueueName, type EventSummary } from '@pp/shared';
+import type { EventSummary, RoutingRule } from '@pp/shared';
 
-/**
- * One routing rule: an event (optionally by name) whose object reached a status goes to
- * one or more business-action queues.
- */
-export const RoutingRule = z.strictObject({
-  /** Event name, exact (`transaction.status-updated`) or a prefix glob (`verification.*`); any when absent. */
-  event: z.string().min(1).optional(),
-  /** Whose status: the transaction's (default), a verification's or a report's. */
-  object: z.enum(['transaction', 'verification', 'report']).default('transaction'),
-  /** One status or several. */
-  status: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
-  queues: z.array(actionQueueName).min(1),
-});
-export type RoutingRule = z.output<typeof RoutingRule>;
-
-export const RoutingRules = z.array(RoutingRule);
-
-/** Decisions of the transaction go to the default business-action queues. */
-export const DEFAULT_ROUTING_RULES: RoutingRule[] = [
-  { object: 'transaction', status: 'approved', queues: ['actions-approve'] },
-  { object: 'transaction', status: 'declined', queues: ['actions-decline'] },
-  { object: 'transaction', status: ['needs_review', 'needs review'], queues: ['actions-review'] },
-  { object: 'transaction', status: 'errored', queues: ['actions-review'] },
-];
-
+export type { RoutingRule };
 export type ObjectKind = RoutingRule['object'];
 
 export function objectKind(type: string | undefined): ObjectKind | null {

@@ -99,7 +99,8 @@ describe('submitTransaction: giving up, then searching by tag', () => {
         message: `${UNAVAILABLE}, and no transaction was created for it`,
       },
     });
-    expect(await h.store.fields(req.id)).toBeNull();
+    // Kept for a re-drive: the failure is transient.
+    expect(await h.store.fields(req.id)).not.toBeNull();
     expect(h.persona.listCalls.map((c) => c.page)).toEqual([
       { size: 100 },
       { after: 'txn_a', size: 100 },

@@ -1,4 +1,5 @@
 import {
+  isRedrivable,
   requestTag,
   type GiveUpReason,
   type Logger,
@@ -35,6 +36,8 @@ export interface SubmitDeps {
  */
 export type SubmitOutcome =
   | { kind: 'done'; result: 'submitted' | 'failed' | 'skipped' }
+  /** A failed request was put back in the queue: run again, with a fresh count of attempts. */
+  | { kind: 'redriven' }
   | { kind: 'wait'; retryInMs: number; reason: string }
   | { kind: 'defer'; retryInMs: number; reason: string }
   | { kind: 'retry'; reason: string };
@@ -62,6 +65,12 @@ export async function submitTransaction(
     log.error('request record is missing; nothing to submit');
     return { kind: 'done', result: 'skipped' };
   }
+  if (request.status === 'failed' && isRedrivable(request.error?.code)) {
+    // Its failed job was retried (from Bull Board): that is a re-drive.
+    const redriven = await store.redrive(id);
+    log.info({ redriven, code: request.error?.code }, 're-drive of a failed request');
+    if (redriven === 'redriven') return { kind: 'redriven' };
+  }
   if (request.status !== 'queued') return { kind: 'done', result: 'skipped' };
   // An earlier run gave up calling: it only looks now (calling again would delay the look).
   if (request.givenUp) return giveUp(deps, request, request.givenUp, ctx);
@@ -82,9 +91,10 @@ export async function submitTransaction(
     tags: request.tags ?? undefined,
   };
 
-  if (request.serverErrors >= deps.reconcileAfter) {
-    // Persona stores a 5xx against its key and replays it: retrying the key cannot succeed.
-    // Find out whether that first call created the transaction before minting a new key.
+  if (request.serverErrors >= deps.reconcileAfter || request.searchFirst) {
+    // Persona stores a 5xx against its key and replays it, and forgets a key after a day:
+    // either way calling again under it proves nothing. Find out whether an earlier call
+    // created the transaction before minting a new key.
     const found = await findCreatedTransaction(deps, request, log);
     switch (found.kind) {
       case 'wait':

@@ -1,4 +1,4 @@
-import type { Logger, SweepCursorStore } from '@pp/shared';
+import type { EventMetrics, Logger, SweepCursorStore } from '@pp/shared';
 import { sweepEventStream, type EventSweepDeps, type SweepCursor } from '../domain/event-sweep.ts';
 
 const EMPTY: SweepCursor = { watermark: null, gap: null };
@@ -8,7 +8,11 @@ const EMPTY: SweepCursor = { watermark: null, gap: null };
  * the stream at once (a slow run and the next interval's job).
  */
 export function eventSweepProcessor(
-  deps: Omit<EventSweepDeps, 'load' | 'save'> & { cursor: SweepCursorStore; logger: Logger },
+  deps: Omit<EventSweepDeps, 'load' | 'save'> & {
+    cursor: SweepCursorStore;
+    logger: Logger;
+    metrics: EventMetrics;
+  },
 ) {
   return async () => {
     const token = await deps.cursor.lock(deps.maxWaitMs * 2);
@@ -22,6 +26,7 @@ export function eventSweepProcessor(
         },
         deps.logger,
       );
+      if (result.recovered > 0) deps.metrics.found('sweep_event_recovered', result.recovered);
       if (result.events > 0 || result.behind) {
         deps.logger.info(result, 'event sweep: Persona event stream read');
       }

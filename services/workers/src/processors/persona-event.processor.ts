@@ -1,11 +1,13 @@
 import { DelayedError, type Job } from 'bullmq';
-import { catalog, type Logger } from '@pp/shared';
+import { catalog, type EventMetrics, type Logger } from '@pp/shared';
 import { applyEvent, type ApplyEventDeps } from '../domain/apply-event.ts';
 
 /** Waits between looks for a transaction's link: doubling from 1 s up to this. */
 const LINK_WAIT_CAP_MS = 5 * 60 * 1000;
 
-export function personaEventProcessor(deps: ApplyEventDeps & { logger: Logger }) {
+export function personaEventProcessor(
+  deps: ApplyEventDeps & { logger: Logger; metrics: EventMetrics },
+) {
   return async (job: Job, token?: string) => {
     const summary = catalog.personaEvents.payload.parse(job.data);
     const log = deps.logger.child({ eventId: summary.eventId, eventName: summary.name });
@@ -20,6 +22,8 @@ export function personaEventProcessor(deps: ApplyEventDeps & { logger: Logger })
       await job.moveToDelayed(Date.now() + delay, token);
       throw new DelayedError();
     }
+    if (outcome.result === 'duplicate') deps.metrics.duplicate('worker');
+    for (const queue of outcome.fannedOut) deps.metrics.fannedOut(queue);
     return { result: outcome.result, fannedOut: outcome.fannedOut };
   };
 }

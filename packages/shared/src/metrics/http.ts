@@ -1,0 +1,45 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { METRIC_PREFIX } from './registry.ts';
+
+/** What Express leaves on a request it routed (absent on a bare Node listener). */
+interface Routed {
+  baseUrl?: string;
+  route?: { path?: unknown };
+}
+
+/**
+ * HTTP requests and their latency by route (the route's pattern, never its ids), method and
+ * status. Returns a middleware (Express or bare Node) that measures until the response ends.
+ */
+export function httpMetrics(registry: Registry, routeOf?: (req: IncomingMessage) => string) {
+  const labelNames = ['route', 'method', 'status'] as const;
+  const requests = new Counter({
+    name: `${METRIC_PREFIX}http_requests_total`,
+    help: 'HTTP requests answered, by route, method and status.',
+    labelNames,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: `${METRIC_PREFIX}http_request_duration_seconds`,
+    help: 'Time from request to the end of the response, by route, method and status.',
+    labelNames,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  return (req: IncomingMessage, res: ServerResponse, next?: () => void): void => {
+    const started = process.hrtime.bigint();
+    res.once('finish', () => {
+      const routed = req as IncomingMessage & Routed;
+      const route =
+        routeOf?.(req) ??
+        (typeof routed.route?.path === 'string'
+          ? `${routed.baseUrl ?? ''}${routed.route.path}`
+          : 'unmatched');
+      const labels = { route, method: req.method ?? 'GET', status: String(res.statusCode) };
+      requests.inc(labels);
+      duration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+    });
+    next?.();
+  };
+}
