@@ -14,7 +14,7 @@ import { z } from 'zod';
 import {
   baseEnv,
   catalog,
-  createRedis,
+  connectProducer,
   isRedrivable,
   loadConfigOrExit,
   redriveRequest,
@@ -28,7 +28,7 @@ if (args.length === 0 || args.includes('--help')) {
   process.exit(args.length === 0 ? 2 : 0);
 }
 
-const redis = createRedis({ url: config.REDIS_URL, role: 'producer', name: 'redrive' });
+const redis = await connectProducer({ url: config.REDIS_URL, name: 'redrive' });
 const store = new RequestStore(redis, { prefix: config.QUEUE_PREFIX });
 const queue = new Queue(catalog.transactionCreate.name, {
   connection: redis,

@@ -34,11 +34,15 @@ function basicAuth(username: string, password: string) {
 }
 
 /**
- * What Bull Board shows of a job, whatever its payload: data and return values keep only
- * allowlisted keys, failure reasons and stack traces lose anything that could be personal.
- * Bull Board reads a job through `toJSON`; everything else (retry, remove) is untouched.
+ * A job as Bull Board handles it. What it shows, whatever the payload: data and return
+ * values keep only allowlisted keys, failure reasons and stack traces lose anything that
+ * could be personal (the board reads a job through `toJSON`). A retry from the board starts
+ * the job's attempts afresh: for a failed creation it is a re-drive, and it deserves its
+ * full share of attempts, not the one left over.
  */
-function scrubbed(job: Job): Job {
+function forTheBoard(job: Job): Job {
+  const retry = job.retry.bind(job);
+  job.retry = (state) => retry(state, { resetAttemptsMade: true, resetAttemptsStarted: true });
   const original = job.toJSON.bind(job);
   job.toJSON = () => {
     const json = original();
@@ -53,15 +57,15 @@ function scrubbed(job: Job): Job {
   return job;
 }
 
-/** Bull Board's queue adapter, with every job it hands out scrubbed. */
+/** Bull Board's queue adapter: every job it hands out goes through {@link forTheBoard}. */
 class ScrubbedAdapter extends BullMQAdapter {
   override async getJob(id: string) {
     const job = await super.getJob(id);
-    return job ? scrubbed(job) : job;
+    return job ? forTheBoard(job) : job;
   }
 
   override async getJobs(...args: Parameters<BullMQAdapter['getJobs']>) {
-    return (await super.getJobs(...args)).map(scrubbed);
+    return (await super.getJobs(...args)).map(forTheBoard);
   }
 }
 
