@@ -336,10 +336,7 @@ describe('SIGTERM with work in flight', () => {
     const prefix = uniquePrefix('life-wk');
     // Every Persona call takes 1.5 s, so SIGTERM lands while the create call is open.
     const sim = await startSim({ faults: { latencyRate: 1, latencyMs: 1500 } });
-    const [gateway, workers] = await Promise.all([
-      startGateway(prefix),
-      startWorkers(prefix, sim),
-    ]);
+    const [gateway, workers] = await Promise.all([startGateway(prefix), startWorkers(prefix, sim)]);
     const res = await fetch(`${gateway.url}/v1/transactions`, {
       method: 'POST',
       headers: gatewayHeaders(),

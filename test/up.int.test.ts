@@ -14,7 +14,8 @@ describe('one command starts the whole pipeline', () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('When started with no Redis running and no Persona key, then it starts Redis and the simulator, prints a curl whose transaction reaches actions-approve, and stops everything on Ctrl-C', async () => {
-    const [redisPort, gatewayPort, receiverPort, simPort] = await Promise.all([
+    const [redisPort, gatewayPort, receiverPort, simPort, workerPort] = await Promise.all([
+      freePort(),
       freePort(),
       freePort(),
       freePort(),
@@ -27,6 +28,7 @@ describe('one command starts the whole pipeline', () => {
       GATEWAY_PORT: String(gatewayPort),
       WEBHOOK_RECEIVER_PORT: String(receiverPort),
       PERSONA_SIM_PORT: String(simPort),
+      WORKER_HTTP_PORT: String(workerPort),
       PIPELINE_DATA_DIR: dataDir,
       PERSONA_SIM_DECISION_DELAY_MS: '200',
     };
@@ -49,6 +51,17 @@ describe('one command starts the whole pipeline', () => {
       // output, such as redis-server's, is indented under the name.
       expect(out.text).toMatch(/^\d\d:\d\d:\d\d\.\d{3} api-gateway {6}INFO {2}\S/m);
       expect(out.text).toMatch(/^ {13}redis {12}\S/m);
+
+      // The banner names Bull Board and its local login, and the workers' health port.
+      const board = /Bull Board\s+(\S+)\s+\(user (\S+), password (\S+)\)/.exec(out.text)!;
+      expect(board[1]).toBe(`http://127.0.0.1:${gatewayPort}/admin/queues`);
+      expect((await fetch(board[1]!)).status).toBe(401);
+      const login = Buffer.from(`${board[2]}:${board[3]}`).toString('base64');
+      expect(
+        (await fetch(board[1]!, { headers: { authorization: `Basic ${login}` } })).status,
+      ).toBe(200);
+      expect(out.text).toContain(`health and metrics on :${workerPort}`);
+      expect((await fetch(`http://127.0.0.1:${workerPort}/readyz`)).status).toBe(200);
 
       // Run the printed curl, as printed: URL, headers and body.
       const curl = out.lines.find((l) => l.trim().startsWith('curl -s -X POST'))!;
