@@ -20,6 +20,12 @@ import { startServices, startSimulator } from './up/services.ts';
 import { Supervisor } from './up/supervisor.ts';
 
 const config = readConfig();
+if (config.problems.length > 0) {
+  process.stderr.write(
+    `pnpm start: refusing to start:\n${config.problems.map((p) => `  - ${p}`).join('\n')}\n`,
+  );
+  process.exit(1);
+}
 const sup = new Supervisor({
   cwd: config.root,
   env: process.env,

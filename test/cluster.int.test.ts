@@ -83,7 +83,7 @@ describe('the pipeline on a Redis Cluster', () => {
   it('When QUEUE_PREFIX has no hash tag, then every service refuses to start on the cluster', async () => {
     const env = { REDIS_URL: cluster!.url, QUEUE_PREFIX: uniquePrefix('e2e') };
     const procs = [
-      new ServiceProcess('api-gateway', { ...env, GATEWAY_API_KEYS: 'cluster-token' }),
+      new ServiceProcess('api-gateway', { ...env, GATEWAY_API_KEYS: 'cluster-token-0000001' }),
       new ServiceProcess('webhook-receiver', { ...env, PERSONA_WEBHOOK_SECRETS: WEBHOOK_SECRET }),
       new ServiceProcess('workers', { ...env, PERSONA_API_KEY: PERSONA_KEY }),
     ];

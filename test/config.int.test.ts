@@ -43,6 +43,18 @@ describe('a bad configuration stops a service with one message naming every prob
       { PERSONA_API_KEY: 'persona_sandbox_x', PERSONA_QUOTA_MAX_WAIT_MS: String(24 * 3600 * 1000) },
       ['PERSONA_QUOTA_MAX_WAIT_MS: must stay well under 24 h'],
     ],
+    [
+      'api-gateway',
+      { GATEWAY_API_KEYS: 'onboarding:short-token,fine-token-0000001' },
+      [
+        'GATEWAY_API_KEYS: entry 1 (caller onboarding) has a token of 11 characters; use at least 16',
+      ],
+    ],
+    [
+      'webhook-receiver',
+      { PERSONA_WEBHOOK_SECRETS: 'wbhsec_long_enough_secret,wbhsec_x' },
+      ['PERSONA_WEBHOOK_SECRETS: secret 2 is 8 characters; use at least 16'],
+    ],
   ] as const)(
     'When %s starts with bad values, then it exits 1 and lists each one',
     async (service, env, expected) => {

@@ -122,8 +122,7 @@ const gatewayHeaders = (key?: string): Record<string, string> => ({
   ...(key ? { 'idempotency-key': key } : {}),
 });
 
-let eventSeq = 0;
-const eventBody = (id = `evt_lifecycle${Date.now()}x${eventSeq++}`) =>
+const eventBody = (id: string) =>
   JSON.stringify({
     data: {
       type: 'event',
@@ -147,7 +146,7 @@ const webhookHeaders = (raw: string): Record<string, string> => ({
   'persona-signature': personaSignature(raw, [SECRET], Math.floor(Date.now() / 1000)),
 });
 
-type Answer = { status: number; replayed: boolean; json: Record<string, unknown> } | 'cut';
+type Answer = { status: number; body: string } | 'cut';
 
 /**
  * A POST on a connection of its own, sent with `Expect: 100-continue`: `taken` resolves when
@@ -179,11 +178,7 @@ function postTaken(url: string, body: string, headers: Record<string, string>) {
       res.on('error', () => resolve('cut'));
       res.on('end', () => {
         answered = true;
-        resolve({
-          status: res.statusCode ?? 0,
-          replayed: res.headers['idempotent-replayed'] === 'true',
-          json: JSON.parse(Buffer.concat(chunks).toString() || '{}') as Record<string, unknown>,
-        });
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() });
       });
     });
     req.on('error', (err) => {
@@ -293,7 +288,7 @@ describe('SIGTERM with work in flight', () => {
     const queue = new Queue(catalog.transactionCreate.name, { connection: r, prefix });
     try {
       for (const a of answers) {
-        const id = (a as Exclude<Answer, 'cut'>).json.id as string;
+        const { id } = JSON.parse((a as Exclude<Answer, 'cut'>).body) as { id: string };
         expect((await store.get(id))?.status).toBe('queued');
         expect(await queue.getJobState(id)).toBe('waiting');
       }
@@ -344,12 +339,14 @@ describe('SIGTERM with work in flight', () => {
     });
     expect(res.status).toBe(202);
     const { id } = (await res.json()) as { id: string };
-    await eventually(() => sim.requests.some((q) => q.method === 'POST'), {
+    const call = await eventually(() => sim.requests.find((q) => q.method === 'POST'), {
       what: 'the create call at Persona',
     });
 
     workers.svc.proc.kill('SIGTERM');
     expect(await workers.svc.exited()).toBe(0);
+    // It stayed until Persona answered the call that was open when the signal came.
+    expect(Date.now() - call.at).toBeGreaterThanOrEqual(1500);
 
     const created = sim.transactionsFor('wk-term');
     expect(created).toHaveLength(1);

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export interface UpConfig {
+  /** Why it must not start: set against real Persona, the local-only defaults are refused. */
+  problems: string[];
   /** The repository root: children run there. */
   root: string;
   /** LOG_FORMAT=json: pass the children's JSON lines through as they are. */
@@ -34,7 +36,18 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): UpConfig {
   const simPort = env.PERSONA_SIM_PORT ?? '4010';
   const useSimulator = !env.PERSONA_API_KEY;
   const simKey = 'persona_sandbox_local_simulator';
+  // The local token and webhook secret exist only with the simulator: against Persona they
+  // would let anyone who read this repository call the gateway or forge a decision.
+  const problems = useSimulator
+    ? []
+    : (['GATEWAY_API_KEYS', 'PERSONA_WEBHOOK_SECRETS'] as const)
+        .filter((name) => !env[name] && !env[`${name}_FILE`])
+        .map(
+          (name) =>
+            `${name} is required with PERSONA_API_KEY (the local default is for the simulator only)`,
+        );
   return {
+    problems,
     root,
     rawLogs: env.LOG_FORMAT === 'json',
     redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
@@ -42,8 +55,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): UpConfig {
     gatewayPort: env.GATEWAY_PORT ?? '3000',
     receiverPort: env.WEBHOOK_RECEIVER_PORT ?? '3001',
     simPort,
-    gatewayKeys: env.GATEWAY_API_KEYS ?? 'local-dev-token',
-    webhookSecrets: env.PERSONA_WEBHOOK_SECRETS ?? 'wbhsec_local_simulator_secret',
+    // Empty when read from a file: the services read the file themselves.
+    gatewayKeys:
+      env.GATEWAY_API_KEYS ?? (env.GATEWAY_API_KEYS_FILE ? '' : 'local-dev-token-change-me'),
+    webhookSecrets:
+      env.PERSONA_WEBHOOK_SECRETS ??
+      (env.PERSONA_WEBHOOK_SECRETS_FILE ? '' : 'wbhsec_local_simulator_secret'),
     workerCount: Math.max(1, Number(env.PIPELINE_WORKERS ?? 1)),
     dataDir: env.PIPELINE_DATA_DIR ?? join(root, '.data'),
     useSimulator,

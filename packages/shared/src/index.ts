@@ -3,6 +3,7 @@ export * from './logging/logger.ts';
 export * from './redis/connection.ts';
 export * from './redis/lua-script.ts';
 export * from './redis/probe.ts';
+export * from './redis/memory-policy.ts';
 export * from './queues/catalog.ts';
 export * from './queues/enqueue.ts';
 export * from './queues/backoff.ts';

@@ -6,6 +6,7 @@ import {
   type Logger,
   type Registry,
 } from '@pp/shared';
+import type { CallerToken } from './callers.ts';
 import type { TransactionsDeps } from './domain/transactions.ts';
 import { bearerAuth } from './middleware/auth.ts';
 import { errorHandler, sendError } from './middleware/errors.ts';
@@ -14,7 +15,7 @@ import { transactionsRouter } from './routes/transactions.route.ts';
 
 export interface AppDeps extends TransactionsDeps {
   logger: Logger;
-  apiKeys: readonly string[];
+  callers: readonly CallerToken[];
   maxBodyBytes: number;
   /** Resolves when Redis answers (and the gateway is not stopping), rejects otherwise. */
   checkReady: () => Promise<void>;
@@ -37,7 +38,7 @@ export function buildApp(deps: AppDeps): Express {
   app.get('/metrics', metricsHandler(deps.registry));
   if (deps.board) app.use(deps.board);
 
-  app.use('/v1', bearerAuth(deps.apiKeys));
+  app.use('/v1', bearerAuth(deps.callers));
   app.use(express.json({ limit: deps.maxBodyBytes, strict: true, type: 'application/json' }));
   app.use(transactionsRouter(deps));
 

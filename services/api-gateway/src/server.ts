@@ -11,7 +11,9 @@ import {
   serve,
   withTimeout,
   type Listening,
-  type Logger,
+  guardMemoryPolicy,
+  disconnectAndThrow,
+  type StartOptions,
 } from '@pp/shared';
 import { bullBoard } from './admin/bull-board.ts';
 import { buildApp } from './app.ts';
@@ -22,7 +24,7 @@ export type RunningGateway = Listening;
 /** Connects Redis, builds the app and listens (`GATEWAY_PORT` 0 picks a free port). */
 export async function startGateway(
   config: GatewayConfig,
-  { logger, host = '0.0.0.0' }: { logger: Logger; host?: string },
+  { logger, host = '0.0.0.0', onFatal = (err) => logger.error({ err }, err.message) }: StartOptions,
 ): Promise<RunningGateway> {
   const redis = await connectProducer({
     url: config.REDIS_URL,
@@ -30,6 +32,7 @@ export async function startGateway(
     logger,
     commandTimeoutMs: config.GATEWAY_REDIS_TIMEOUT_MS,
   });
+  await guardMemoryPolicy(redis, { logger, onRefused: onFatal }).catch(disconnectAndThrow(redis));
   const prefix = config.QUEUE_PREFIX;
   const queue = new Queue(catalog.transactionCreate.name, { connection: redis, prefix });
   queue.on('error', (err) => logger.warn({ err }, 'queue error'));
@@ -38,6 +41,11 @@ export async function startGateway(
   const store = new RequestStore(redis, {
     prefix,
     idempotencyTtlSeconds: config.GATEWAY_IDEMPOTENCY_TTL_SECONDS,
+    limits: {
+      perCallerPerWindow: config.GATEWAY_CALLER_RATE_PER_MINUTE,
+      windowMs: 60_000,
+      maxBacklog: config.GATEWAY_MAX_BACKLOG,
+    },
   });
   let stopping = false;
 
@@ -57,7 +65,7 @@ export async function startGateway(
 
   const app = buildApp({
     logger,
-    apiKeys: config.GATEWAY_API_KEYS,
+    callers: config.GATEWAY_API_KEYS,
     maxBodyBytes: config.GATEWAY_MAX_BODY_BYTES,
     store,
     events,
@@ -87,6 +95,7 @@ export async function startGateway(
     headersTimeoutMs: 10_000,
     requestTimeoutMs: 15_000,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    maxConnections: config.HTTP_MAX_CONNECTIONS,
   });
   return {
     url: listening.url,

@@ -1,13 +1,14 @@
 import { z } from 'zod';
-import { baseEnv, csv, eventGateEnv, port, positiveInt } from '@pp/shared';
+import { baseEnv, httpEnv, eventGateEnv, port, positiveInt, secretList } from '@pp/shared';
 
 export const ReceiverEnv = z
   .object({
     ...baseEnv,
+    ...httpEnv,
     /** Port Persona delivers webhooks to. */
     WEBHOOK_RECEIVER_PORT: port(3001),
     /** Webhook signing secrets (wbhsec_…), comma-separated; several during a rotation. */
-    PERSONA_WEBHOOK_SECRETS: csv('secret'),
+    PERSONA_WEBHOOK_SECRETS: secretList('secret'),
     /**
      * Largest accepted |now - t| of a signature, in seconds; 0 turns the check off. Persona
      * documents none and its retries span about two days, so by default it is the dedupe

@@ -12,7 +12,9 @@ import {
   serve,
   withTimeout,
   type Listening,
-  type Logger,
+  guardMemoryPolicy,
+  disconnectAndThrow,
+  type StartOptions,
 } from '@pp/shared';
 import { buildApp } from './app.ts';
 import type { ReceiverConfig } from './config.ts';
@@ -21,7 +23,7 @@ export type RunningReceiver = Listening;
 
 export async function startReceiver(
   config: ReceiverConfig,
-  { logger, host = '0.0.0.0' }: { logger: Logger; host?: string },
+  { logger, host = '0.0.0.0', onFatal = (err) => logger.error({ err }, err.message) }: StartOptions,
 ): Promise<RunningReceiver> {
   const redis = await connectProducer({
     url: config.REDIS_URL,
@@ -29,6 +31,7 @@ export async function startReceiver(
     logger,
     commandTimeoutMs: config.WEBHOOK_REDIS_TIMEOUT_MS,
   });
+  await guardMemoryPolicy(redis, { logger, onRefused: onFatal }).catch(disconnectAndThrow(redis));
   if (config.PERSONA_WEBHOOK_TOLERANCE_SECONDS === 0) {
     logger.warn(
       'PERSONA_WEBHOOK_TOLERANCE_SECONDS=0: signature timestamps are not checked, so a delivery captured and replayed after PERSONA_EVENT_DEDUPE_TTL_SECONDS would be processed again',
@@ -81,6 +84,7 @@ export async function startReceiver(
     headersTimeoutMs: 5000,
     requestTimeoutMs: 10_000,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    maxConnections: config.HTTP_MAX_CONNECTIONS,
   });
   return {
     url: listening.url,

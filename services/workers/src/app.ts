@@ -12,13 +12,18 @@ import {
   actionQueuesOf,
   schedule,
   SweepCursorStore,
-  type Logger,
+  disconnectAndThrow,
+  guardMemoryPolicy,
   type QueueKey,
+  type StartOptions,
 } from '@pp/shared';
 import type { WorkersConfig } from './config.ts';
 import { workerObservability } from './observability.ts';
 import { createProducers, type Producers } from './producers.ts';
 import { buildRegistry } from './registry.ts';
+
+/** How often finished jobs past their age are removed from every queue. */
+const QUEUE_CLEAN_INTERVAL_MS = 3600 * 1000;
 
 export interface RunningWorkers {
   limiter: PersonaRateLimiter;
@@ -36,7 +41,7 @@ export interface RunningWorkers {
  */
 export async function startWorkers(
   config: WorkersConfig,
-  { logger, host = '0.0.0.0' }: { logger: Logger; host?: string },
+  { logger, host = '0.0.0.0', onFatal = (err) => logger.error({ err }, err.message) }: StartOptions,
 ): Promise<RunningWorkers> {
   const connection = createRedis({
     url: config.REDIS_URL,
@@ -44,6 +49,9 @@ export async function startWorkers(
     name: 'workers',
     logger,
   });
+  await guardMemoryPolicy(connection, { logger, onRefused: onFatal }).catch(
+    disconnectAndThrow(connection),
+  );
   const prefix = config.QUEUE_PREFIX;
   const observability = workerObservability(connection, prefix);
   const limiter = new PersonaRateLimiter(connection, {
@@ -145,6 +153,7 @@ export async function startWorkers(
     config.RECONCILE_INTERVAL_MS,
   );
   await schedule(queue(catalog.eventSweep.name), 'eventSweep', config.EVENT_SWEEP_INTERVAL_MS);
+  await schedule(queue(catalog.queueClean.name), 'queueClean', QUEUE_CLEAN_INTERVAL_MS);
 
   const running = Object.values(workers);
   await Promise.all(running.map((w) => w.waitUntilReady()));

@@ -9,11 +9,12 @@ import type {
   RequestStore,
   SweepCursorStore,
 } from '@pp/shared';
-import { catalog, TRANSACTION_PRODUCT } from '@pp/shared';
+import { actionJob, actionQueuesOf, catalog, TRANSACTION_PRODUCT } from '@pp/shared';
 import type { WorkersConfig } from './config.ts';
 import { routedEventNames } from './domain/routing.ts';
 import { eventSweepProcessor } from './processors/event-sweep.processor.ts';
 import { personaEventProcessor } from './processors/persona-event.processor.ts';
+import { queueCleanProcessor } from './processors/queue-clean.processor.ts';
 import {
   personaLookupProcessor,
   reconcileSweepProcessor,
@@ -129,6 +130,23 @@ export function buildRegistry(deps: RegistryDeps): Partial<Record<QueueKey, Work
       }),
       options: { concurrency: LOOKUP_CONCURRENCY, limiter: personaTick },
     },
+  };
+  const actionQueues = actionQueuesOf(config.routingRules);
+  registry.queueClean = {
+    processor: queueCleanProcessor({
+      logger: child('queueClean'),
+      queues: () => [
+        ...Object.values(catalog).map((spec) => ({
+          queue: producers.queue(spec.name),
+          options: spec.jobOptions,
+        })),
+        ...actionQueues.map((name) => ({
+          queue: producers.queue(name),
+          options: actionJob.jobOptions,
+        })),
+      ],
+    }),
+    options: { concurrency: 1 },
   };
   if (config.EVENT_SWEEP_INTERVAL_MS > 0) {
     registry.eventSweep = {

@@ -1,12 +1,16 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { baseEnv, ConfigError, csv, parseConfig, personaBaseUrl, port } from './env.ts';
+import { baseEnv, ConfigError, csv, parseConfig, personaBaseUrl, port, secretList } from './env.ts';
 
 const Schema = z.object({
   ...baseEnv,
   PERSONA_API_BASE_URL: personaBaseUrl,
   PORT: port(3000),
   KEYS: csv('key'),
+  PERSONA_WEBHOOK_SECRETS: secretList('webhook secret').optional(),
 });
 
 const problemsOf = (env: Record<string, string>) => {
@@ -64,5 +68,45 @@ describe('parseConfig', () => {
 
   it('When a list holds only separators, then it is reported as empty', () => {
     expect(problemsOf({ KEYS: ' , ,' })).toEqual(['KEYS: needs at least one key']);
+  });
+
+  describe('secrets from files (*_FILE)', () => {
+    const secretFile = (content: string) => {
+      const file = join(mkdtempSync(join(tmpdir(), 'pp-secret-')), 'secret');
+      writeFileSync(file, content);
+      return file;
+    };
+
+    it('When X_FILE names a file, then X is its content without the trailing newline', () => {
+      const config = parseConfig(Schema, {
+        KEYS: 'a',
+        PERSONA_WEBHOOK_SECRETS_FILE: secretFile('wbhsec_from_a_mounted_file\n'),
+      });
+      expect(config.PERSONA_WEBHOOK_SECRETS).toEqual(['wbhsec_from_a_mounted_file']);
+    });
+
+    it('When a secret file is short, then the problem names the variable, not the value', () => {
+      const problems = problemsOf({
+        KEYS: 'a',
+        PERSONA_WEBHOOK_SECRETS_FILE: secretFile('wbhsec_short'),
+      });
+      expect(problems).toEqual([
+        'PERSONA_WEBHOOK_SECRETS: webhook secret 1 is 12 characters; use at least 16',
+      ]);
+    });
+
+    it('When both X and X_FILE are set, or the file cannot be read, then each is a problem', () => {
+      expect(
+        problemsOf({
+          KEYS: 'a',
+          PERSONA_WEBHOOK_SECRETS: 'wbhsec_from_the_environment',
+          PERSONA_WEBHOOK_SECRETS_FILE: secretFile('wbhsec_from_a_mounted_file'),
+          REDIS_URL_FILE: '/nonexistent/redis-url',
+        }),
+      ).toEqual([
+        'REDIS_URL_FILE: cannot read /nonexistent/redis-url (ENOENT)',
+        'PERSONA_WEBHOOK_SECRETS_FILE: set PERSONA_WEBHOOK_SECRETS or PERSONA_WEBHOOK_SECRETS_FILE, not both',
+      ]);
+    });
   });
 });

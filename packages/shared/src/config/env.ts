@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { hashTag, isClusterUrl } from '../redis/cluster.ts';
 
@@ -24,17 +25,67 @@ export function parseConfig<S extends z.ZodType>(
 ): z.output<S> {
   const cleaned = Object.fromEntries(
     Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''),
-  );
+  ) as Record<string, string>;
+  const fromFiles = readSecretFiles(cleaned);
   const result = schema.superRefine(redisClusterRule).safeParse(cleaned);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const name = issue.path.join('.') || '(config)';
-    return issue.code === 'invalid_type' && issue.input === undefined
-      ? `${name}: is required`
-      : `${name}: ${issue.message}`;
-  });
+  const problems = [
+    ...fromFiles,
+    ...(result.success ? [] : result.error.issues).map((issue) => {
+      const name = issue.path.join('.') || '(config)';
+      return issue.code === 'invalid_type' && issue.input === undefined
+        ? `${name}: is required`
+        : `${name}: ${issue.message}`;
+    }),
+  ];
+  if (result.success && problems.length === 0) return result.data;
   throw new ConfigError(problems);
 }
+
+/** Secrets that may come from a file instead (`X_FILE=/run/secrets/x`), for Docker and Kubernetes. */
+export const SECRET_VARIABLES = [
+  'REDIS_URL',
+  'GATEWAY_API_KEYS',
+  'PERSONA_API_KEY',
+  'PERSONA_WEBHOOK_SECRETS',
+  'ADMIN_PASSWORD',
+] as const;
+
+/** Fills each secret from its `_FILE` (trailing newline dropped); returns the problems. */
+function readSecretFiles(env: Record<string, string>): string[] {
+  const problems: string[] = [];
+  for (const name of SECRET_VARIABLES) {
+    const file = env[`${name}_FILE`];
+    if (file === undefined) continue;
+    if (env[name] !== undefined) {
+      problems.push(`${name}_FILE: set ${name} or ${name}_FILE, not both`);
+      continue;
+    }
+    try {
+      env[name] = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    } catch (err) {
+      problems.push(`${name}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code})`);
+    }
+  }
+  return problems;
+}
+
+/** A secret (token, webhook secret) long enough not to be guessed. */
+export const MIN_SECRET_LENGTH = 16;
+
+/**
+ * A comma-separated list of secrets, each at least {@link MIN_SECRET_LENGTH} characters; the
+ * message says which entry is short, never what it holds.
+ */
+export const secretList = (what: string) =>
+  csv(what).superRefine((items, ctx) => {
+    items.forEach((item, i) => {
+      if (item.length >= MIN_SECRET_LENGTH) return;
+      ctx.addIssue({
+        code: 'custom',
+        message: `${what} ${i + 1} is ${item.length} characters; use at least ${MIN_SECRET_LENGTH}`,
+      });
+    });
+  });
 
 /**
  * On a Redis Cluster, QUEUE_PREFIX must hold a hash tag (`{pp}`): BullMQ's scripts and ours,
@@ -144,4 +195,12 @@ export const baseEnv = {
   QUEUE_PREFIX: queuePrefix,
   /** pino level. */
   LOG_LEVEL: logLevel,
+  /** Where HTTP listeners bind: loopback by default; `0.0.0.0` in a container. */
+  LISTEN_HOST: z.string().min(1).default('127.0.0.1'),
+};
+
+/** The HTTP services' guard against connection floods. */
+export const httpEnv = {
+  /** Open connections one process accepts at most; more are refused at once. */
+  HTTP_MAX_CONNECTIONS: z.coerce.number().int().positive().default(1000),
 };

@@ -20,8 +20,10 @@
   ARGV[12] '1' when the status is a decision     ARGV[13] request id
   ARGV[14] now (ISO)
 
-  Returns {applied (0/1), changed (0/1), previous status}.
+  Returns {applied (0/1), changed (0/1), previous status}. A request whose record has
+  expired is left alone: an event never recreates it (nor its history) without a TTL.
 ]]
+if redis.call('EXISTS', KEYS[1]) == 0 then return {0, 0, ''} end
 local kind, eventId, name, status = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local eventAt, updatedAt = tonumber(ARGV[5]), tonumber(ARGV[6])
 local objectType, objectId, occurredAt = ARGV[7], ARGV[8], ARGV[9]
@@ -70,4 +72,10 @@ redis.call('HSETNX', KEYS[3], eventId, cjson.encode({
   event_id = eventId, name = name, status = status, object_type = objectType,
   object_id = objectId, occurred_at = occurredAt, applied = applied == 1,
 }))
+-- The request's objects and history go when the request does.
+local ttl = redis.call('TTL', KEYS[1])
+if ttl > 0 then
+  redis.call('EXPIRE', KEYS[3], ttl)
+  if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('EXPIRE', KEYS[2], ttl) end
+end
 return {applied, changed, prev}

@@ -43,6 +43,7 @@ export class ProcessedEvents {
       .multi()
       .lpush(key, JSON.stringify(entry))
       .ltrim(key, 0, UNROUTED_KEPT - 1)
+      .expire(key, this.#ttl)
       .exec();
   }
 }

@@ -1,6 +1,32 @@
-import { createServer, type RequestListener } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+
+/** What `main.ts` hands a service's start function. */
+export interface StartOptions {
+  logger: Logger;
+  /** The interface to listen on. @defaultValue '0.0.0.0' */
+  host?: string;
+  /**
+   * The running service can no longer run safely (a restarted Redis that now evicts).
+   * @defaultValue logs the error and keeps running (tests); `main.ts` exits instead.
+   */
+  onFatal?: (err: Error) => void;
+}
+
+/** `main.ts`: logs why the service cannot run, then exits 1. */
+export function exitFatally(logger: Logger): (err: unknown) => never {
+  return (err) => {
+    logger.fatal({ err }, err instanceof Error ? err.message : String(err));
+    logger.flush();
+    process.exit(1);
+  };
+}
 
 export interface Listening {
   url: string;
@@ -24,11 +50,29 @@ export async function serve(
     requestTimeoutMs: number;
     /** How long open requests get to finish once closing starts. @defaultValue 10000 */
     shutdownTimeoutMs?: number;
+    /** Open connections at most; more are refused. @defaultValue 1000 */
+    maxConnections?: number;
   },
 ): Promise<Listening> {
-  const server = createServer(handler);
-  server.headersTimeout = options.headersTimeoutMs;
-  server.requestTimeout = options.requestTimeoutMs;
+  const server = createServer({
+    headersTimeout: options.headersTimeoutMs,
+    requestTimeout: options.requestTimeoutMs,
+    // Timeouts are enforced by a periodic check: every second, not Node's 30 s default,
+    // so that a slow sender is cut off within seconds.
+    connectionsCheckingInterval: 1000,
+  });
+  server.maxConnections = options.maxConnections ?? 1000;
+  // Once closing, no connection is kept alive: a request that arrives on one is answered
+  // with `Connection: close`, and each finished response lets its idle socket go. (This
+  // listener comes before the handler, so the header is set before anything is written.)
+  let closing = false;
+  server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+    if (closing) res.setHeader('connection', 'close');
+    res.once('finish', () => {
+      if (closing) setImmediate(() => server.closeIdleConnections());
+    });
+  });
+  server.on('request', handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
@@ -41,6 +85,7 @@ export async function serve(
     port,
     close: () =>
       new Promise<void>((resolve) => {
+        closing = true;
         const cut = setTimeout(() => {
           options.logger.warn(`${options.what}: requests still open at the shutdown timeout; cut`);
           server.closeAllConnections();

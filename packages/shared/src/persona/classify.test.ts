@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { classifyResponse, numericHeader } from './classify.ts';
 
-const errors = (title: string, details?: string) =>
-  JSON.stringify({ errors: [{ title, ...(details ? { details } : {}) }] });
+const errors = (title: string, details?: string, pointer?: string) =>
+  JSON.stringify({
+    errors: [
+      { title, ...(details ? { details } : {}), ...(pointer ? { source: { pointer } } : {}) },
+    ],
+  });
 
 describe('classifyResponse', () => {
   it.each([
@@ -62,12 +66,19 @@ describe('classifyResponse', () => {
     });
   });
 
-  it("When Persona explains a refusal, then its errors' title and details are kept", () => {
-    expect(
-      classifyResponse(422, errors('Unprocessable entity', 'fields.name_first is missing')),
-    ).toMatchObject({
-      errors: [{ title: 'Unprocessable entity', details: 'fields.name_first is missing' }],
+  it("When Persona explains a refusal, then its errors' titles and field paths are kept, never details that may echo values", () => {
+    const result = classifyResponse(
+      422,
+      errors(
+        'Unprocessable entity',
+        "name_first 'Ada Lovelace' is invalid",
+        '/data/attributes/fields/name_first',
+      ),
+    );
+    expect(result).toMatchObject({
+      errors: [{ title: 'Unprocessable entity', pointer: '/data/attributes/fields/name_first' }],
     });
+    expect(JSON.stringify(result)).not.toContain('Ada');
   });
 });
 

@@ -32,8 +32,9 @@ function parseErrors(body: string): PersonaError[] {
     const parsed = errorDocument.safeParse(JSON.parse(body));
     if (!parsed.success) return [];
     return parsed.data.errors.map((e) => {
-      const out: PersonaError = { title: e.title ?? '' };
-      if (e.details) out.details = e.details;
+      const out: PersonaError = { title: (e.title ?? '').slice(0, 200) };
+      const pointer = e.source?.pointer;
+      if (pointer) out.pointer = pointer.slice(0, 200);
       return out;
     });
   } catch {

@@ -44,14 +44,23 @@ export const listDocument = z.looseObject({
   links: z.looseObject({ next: z.string().nullish(), prev: z.string().nullish() }).nullish(),
 });
 
-/** `{"errors": [{"title", "details"?}]}`; only title and details are kept. */
+/**
+ * `{"errors": [{"title", "details"?, "source": {"pointer"}?}]}`. Only the title and the
+ * field's path are kept: `details` may echo the values sent, which are personal data.
+ */
 export const errorDocument = z.looseObject({
-  errors: z.array(z.looseObject({ title: z.string().nullish(), details: z.string().nullish() })),
+  errors: z.array(
+    z.looseObject({
+      title: z.string().nullish(),
+      source: z.looseObject({ pointer: z.string().nullish() }).nullish().catch(null),
+    }),
+  ),
 });
 
 export interface PersonaError {
   title: string;
-  details?: string;
+  /** The JSON pointer of the field Persona refused (`/data/attributes/fields/birthdate`). */
+  pointer?: string;
 }
 
 /** One page of a list, newest first. */

@@ -109,6 +109,17 @@ export const catalog = {
       removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
     } satisfies JobsOptions,
   },
+  /**
+   * Periodic removal of completed and failed jobs past their age on every queue (BullMQ
+   * removes them only when later jobs finish, which a quiet queue never does).
+   */
+  queueClean: {
+    name: 'persona-queue-clean',
+    jobName: 'clean',
+    payload: z.object({}),
+    schedulerId: 'queue-clean',
+    jobOptions: periodic,
+  },
   /** Periodic walk of Persona's event stream, for events lost after we answered 200. */
   eventSweep: {
     name: 'persona-event-sweep',
@@ -157,9 +168,20 @@ export const actionJob = {
     backoff: { type: 'exponential', delay: 1000 },
     // Kept a day after completion: the job id (the event id) then stops any re-add by a
     // fan-out that crashed and retried.
-    removeOnComplete: { age: 24 * 3600 },
-    removeOnFail: { age: 14 * 24 * 3600 },
+    removeOnComplete: { age: 24 * 3600, count: 100_000 },
+    removeOnFail: FAILED_KEPT,
   } satisfies JobsOptions,
 } as const;
 
 export type QueueKey = keyof typeof catalog;
+
+/** How long a queue keeps its finished jobs (seconds), from its job options. */
+export function retentionOf(options: JobsOptions): { completed: number; failed: number } {
+  const age = (keep: JobsOptions['removeOnComplete']) =>
+    keep === true
+      ? 0
+      : typeof keep === 'object' && 'age' in keep && keep.age !== undefined
+        ? keep.age
+        : Infinity;
+  return { completed: age(options.removeOnComplete), failed: age(options.removeOnFail) };
+}

@@ -129,6 +129,14 @@ export async function connectProducer(
   return redis;
 }
 
+/** For a start that fails after connecting: closes the connection, then rethrows. */
+export function disconnectAndThrow(redis: Redis): (err: unknown) => never {
+  return (err) => {
+    redis.disconnect();
+    throw err;
+  };
+}
+
 /** Resolves when PING answers within `timeoutMs`, rejects otherwise. */
 export async function pingRedis(redis: Redis, timeoutMs = 1000): Promise<void> {
   await withTimeout(redis.ping(), timeoutMs, 'redis ping timed out');

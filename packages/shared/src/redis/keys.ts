@@ -15,6 +15,10 @@ export function redisKeys(prefix: string) {
     requestFields: (id: string) => k('req', id, 'fields'),
     /** string `<request id>\n<body hash>`: an Idempotency-Key of a caller; gateway; 24 h. */
     idempotency: (key: string) => k('idem', sha256(key)),
+    /** counter: a caller's requests in its current rate window; gateway; the window. */
+    callerWindow: (caller: string) => k('rate', caller),
+    /** sorted set: requests accepted and not yet settled (the creation backlog); accept adds, settle removes; retention. */
+    queuedRequests: () => k('queued'),
     /** string: request id of a Persona transaction; settling writes it; retention. */
     transactionLink: (personaTransactionId: string) => k('ptx', personaTransactionId),
     /** sorted set: failed requests by failure time, for listing and re-driving; settle adds, a re-drive removes; trimmed to the retention. */

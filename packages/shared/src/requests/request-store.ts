@@ -1,9 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import { redisKeys, type RedisKeys } from '../redis/keys.ts';
 import { LuaScript } from '../redis/lua-script.ts';
 import { canonicalJson, sha256 } from '../util/canonical.ts';
 import {
+  DEFAULT_OWNER,
   parseRecord,
   isRedrivable,
   REDRIVABLE_CODES,
@@ -18,9 +19,9 @@ import {
   type TransactionRequest,
 } from './request.ts';
 
-const acceptScript = new LuaScript(new URL('./accept-request-3.lua', import.meta.url));
-const settleScript = new LuaScript(new URL('./settle-request-5.lua', import.meta.url));
-const redriveScript = new LuaScript(new URL('./redrive-request-3.lua', import.meta.url));
+const acceptScript = new LuaScript(new URL('./accept-request-5.lua', import.meta.url));
+const settleScript = new LuaScript(new URL('./settle-request-6.lua', import.meta.url));
+const redriveScript = new LuaScript(new URL('./redrive-request-4.lua', import.meta.url));
 const rotateScript = new LuaScript(new URL('./rotate-key-1.lua', import.meta.url));
 
 export interface RequestStoreOptions {
@@ -29,7 +30,18 @@ export interface RequestStoreOptions {
   idempotencyTtlSeconds?: number;
   /** How long a request record is kept. @defaultValue 30 days */
   retentionSeconds?: number;
+  /** What one caller may ask and how much may wait; 0 turns a limit off. @defaultValue none */
+  limits?: Partial<AcceptLimits>;
   now?: () => Date;
+}
+
+/** Limits on accepting new requests, checked in the same step as the record. */
+export interface AcceptLimits {
+  /** Requests one caller may make per window (429 past it). */
+  perCallerPerWindow: number;
+  windowMs: number;
+  /** Requests queued for Persona at most (429 past it: the budget could not drain more). */
+  maxBacklog: number;
 }
 
 const newRequestId = (): string => `req_${randomBytes(16).toString('hex')}`;
@@ -43,6 +55,7 @@ export class RequestStore {
   readonly #keys: RedisKeys;
   readonly #idemTtl: number;
   readonly #retention: number;
+  readonly #limits: AcceptLimits;
   readonly #now: () => Date;
 
   constructor(redis: Redis, options: RequestStoreOptions) {
@@ -50,13 +63,20 @@ export class RequestStore {
     this.#keys = redisKeys(options.prefix);
     this.#idemTtl = options.idempotencyTtlSeconds ?? 24 * 3600;
     this.#retention = options.retentionSeconds ?? 30 * 24 * 3600;
+    this.#limits = { perCallerPerWindow: 0, windowMs: 60_000, maxBacklog: 0, ...options.limits };
     this.#now = options.now ?? (() => new Date());
   }
 
   async accept(
     input: TransactionInput,
-    meta: { correlationId: string; idempotencyKey?: string | undefined },
+    meta: {
+      correlationId: string;
+      /** Who asks: owns the request, and scopes its Idempotency-Key. @defaultValue 'default' */
+      caller?: string;
+      idempotencyKey?: string | undefined;
+    },
   ): Promise<AcceptResult> {
+    const caller = meta.caller ?? DEFAULT_OWNER;
     const id = newRequestId();
     const bodyHash = sha256(canonicalJson(input));
     const now = this.#now().toISOString();
@@ -65,6 +85,7 @@ export class RequestStore {
       status: 'queued',
       transaction_type_id: input.transactionTypeId,
       correlation_id: meta.correlationId,
+      caller,
       persona_key: randomUUID(),
       key_generation: '0',
       server_errors: '0',
@@ -78,9 +99,16 @@ export class RequestStore {
     const reply = (await acceptScript.run(
       this.#redis,
       [
-        this.#keys.idempotency(meta.idempotencyKey ?? ''),
+        // The default caller keeps the key as it was before callers had names.
+        this.#keys.idempotency(
+          caller === DEFAULT_OWNER
+            ? (meta.idempotencyKey ?? '')
+            : `${caller}\n${meta.idempotencyKey}`,
+        ),
         this.#keys.request(id),
         this.#keys.requestFields(id),
+        this.#keys.callerWindow(caller),
+        this.#keys.queuedRequests(),
       ],
       [
         hasIdem ? '1' : '0',
@@ -89,13 +117,23 @@ export class RequestStore {
         this.#idemTtl,
         this.#retention,
         JSON.stringify(input.fields),
+        this.#limits.perCallerPerWindow,
+        this.#limits.windowMs,
+        this.#limits.maxBacklog,
+        this.#now().getTime(),
         ...Object.entries(record).flat(),
       ],
-    )) as [string, string, string?];
-    if (reply[0] === 'existing') {
-      return { kind: 'existing', id: reply[1], sameBody: reply[2] === bodyHash };
+    )) as [string, string | number, string?];
+    switch (reply[0]) {
+      case 'existing':
+        return { kind: 'existing', id: String(reply[1]), sameBody: reply[2] === bodyHash };
+      case 'rate_limited':
+        return { kind: 'rate_limited', retryInMs: Number(reply[1]) };
+      case 'backlog_full':
+        return { kind: 'backlog_full' };
+      default:
+        return { kind: 'created', request: parseRecord(record)! };
     }
-    return { kind: 'created', request: parseRecord(record)! };
   }
 
   async get(id: string): Promise<TransactionRequest | null> {
@@ -116,28 +154,32 @@ export class RequestStore {
     const now = String(this.#now().getTime());
     const m = this.#redis.multi().hsetnx(key, 'first_attempt_at', now);
     if (tagged) m.hsetnx(key, 'tagged', '1');
-    await m.hset(key, 'last_attempt_at', now).exec();
+    await this.#keepTtl(m.hset(key, 'last_attempt_at', now), key).exec();
   }
 
   /** The job stops calling Persona and only looks for the transaction from now on. */
   async markGivenUp(id: string, reason: GiveUpReason): Promise<void> {
-    await this.#redis.hsetnx(this.#keys.request(id), 'given_up', reason);
+    const key = this.#keys.request(id);
+    await this.#keepTtl(this.#redis.multi().hsetnx(key, 'given_up', reason), key).exec();
   }
 
   /** Counts a 5xx under the current key; returns the consecutive count. */
   async recordServerError(id: string): Promise<number> {
     const key = this.#keys.request(id);
-    const [[, count]] = (await this.#redis
-      .multi()
-      .hincrby(key, 'server_errors', 1)
-      .hset(key, 'updated_at', this.#now().toISOString())
-      .exec()) as [[null, number], [null, number]];
+    const [[, count]] = (await this.#keepTtl(
+      this.#redis
+        .multi()
+        .hincrby(key, 'server_errors', 1)
+        .hset(key, 'updated_at', this.#now().toISOString()),
+      key,
+    ).exec()) as [[null, number], [null, number]];
     return count;
   }
 
   /** A non-5xx answer under the key: the 5xx run is broken. */
   async clearServerErrors(id: string): Promise<void> {
-    await this.#redis.hset(this.#keys.request(id), 'server_errors', '0');
+    const key = this.#keys.request(id);
+    await this.#keepTtl(this.#redis.multi().hset(key, 'server_errors', '0'), key).exec();
   }
 
   /** A new Idempotency-Key, once reconciliation showed that nothing was created under the old one. */
@@ -189,14 +231,19 @@ export class RequestStore {
   }
 
   /**
-   * failed (for a transient reason) → queued, once; see redrive-request-3.lua. The caller
+   * failed (for a transient reason) → queued, once; see redrive-request-4.lua. The caller
    * then makes sure its creation job runs.
    */
   async redrive(id: string): Promise<RedriveResult> {
     const now = this.#now();
     return (await redriveScript.run(
       this.#redis,
-      [this.#keys.request(id), this.#keys.requestFields(id), this.#keys.failedRequests()],
+      [
+        this.#keys.request(id),
+        this.#keys.requestFields(id),
+        this.#keys.failedRequests(),
+        this.#keys.queuedRequests(),
+      ],
       [REDRIVABLE_CODES.join(' '), KEY_TRUSTED_MS, now.getTime(), now.toISOString(), id],
     )) as RedriveResult;
   }
@@ -216,6 +263,11 @@ export class RequestStore {
     return out;
   }
 
+  /** A write to a record that may just have expired must not leave it without a TTL. */
+  #keepTtl(m: ChainableCommander, key: string): ChainableCommander {
+    return m.expire(key, this.#retention, 'NX');
+  }
+
   async #settle(
     id: string,
     status: RequestStatus,
@@ -231,6 +283,7 @@ export class RequestStore {
         this.#keys.transactionLink(personaTransactionId ?? ''),
         this.#keys.awaiting(),
         this.#keys.failedRequests(),
+        this.#keys.queuedRequests(),
       ],
       [
         status,

@@ -37,6 +37,8 @@ export interface TransactionRequest {
   referenceId: string | null;
   tags: string[] | null;
   correlationId: string;
+  /** The caller that made it (and alone may read it). */
+  caller: string;
   /** The Idempotency-Key we send to Persona: minted at accept time, reused by every retry. */
   personaKey: string;
   /** Bumped when reconciliation proved a stored 5xx created nothing and a new key was minted. */
@@ -71,7 +73,14 @@ export interface TransactionRequest {
 
 export type AcceptResult =
   | { kind: 'created'; request: TransactionRequest }
-  | { kind: 'existing'; id: string; sameBody: boolean };
+  | { kind: 'existing'; id: string; sameBody: boolean }
+  /** The caller is over its rate: try again in `retryInMs`. */
+  | { kind: 'rate_limited'; retryInMs: number }
+  /** More is queued than the Persona budget can drain soon. */
+  | { kind: 'backlog_full' };
+
+/** The owner of requests made before callers had names, and of bare tokens. */
+export const DEFAULT_OWNER = 'default';
 
 export type SettleResult = 'settled' | 'missing' | 'conflict' | RequestStatus;
 
@@ -92,6 +101,7 @@ export function parseRecord(h: Record<string, string>): TransactionRequest | nul
     referenceId: h.reference_id ?? null,
     tags: h.tags ? (JSON.parse(h.tags) as string[]) : null,
     correlationId: h.correlation_id ?? '',
+    caller: h.caller ?? DEFAULT_OWNER,
     personaKey: h.persona_key ?? '',
     keyGeneration: Number(h.key_generation ?? 0),
     personaTransactionId: h.persona_transaction_id ?? null,

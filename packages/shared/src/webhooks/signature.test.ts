@@ -100,6 +100,17 @@ describe('verifyPersonaSignature', () => {
     });
   });
 
+  it('When a header is stuffed with many sets, then at most 4 candidates are tried', () => {
+    const junk = Array.from({ length: 40 }, (_, i) => `t=${T + i},v1=${'ab'.repeat(32)}`);
+    expect(parseSignatureHeader(junk.join(' '))).toHaveLength(4);
+    // A real header has one set, two during a rotation: well inside the bound.
+    const real = `t=${T},v1=${V1} t=${T},v1=${V1_OLD}`;
+    expect(verifyPersonaSignature(BODY, real, [SECRET], at(T)).kind).toBe('valid');
+    expect(
+      verifyPersonaSignature(BODY, `${junk.join(' ')} t=${T},v1=${V1}`, [SECRET], at(T)).kind,
+    ).toBe('invalid');
+  });
+
   describe('fuzzing', () => {
     it('When headers and bodies are arbitrary, then parsing never throws and nothing verifies without the secret', () => {
       fc.assert(

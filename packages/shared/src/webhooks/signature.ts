@@ -11,18 +11,20 @@ export type VerifyResult =
   | { kind: 'invalid'; reason: 'missing' | 'malformed' | 'mismatch' | 'stale' };
 
 const MAX_HEADER = 4096;
-const MAX_SETS = 8;
+/** Candidates tried at most: two secrets live during a rotation, with room to spare. */
+const MAX_CANDIDATES = 4;
 const HEX_SHA256 = /^[0-9a-fA-F]{64}$/;
 const DIGITS = /^\d{1,15}$/;
 
 /**
  * Parses `t=<unix>,v1=<hex>` sets separated by spaces (two during a secret rotation). A set
- * without exactly one `t` and at least one well-formed `v1` is ignored; nothing throws.
+ * without exactly one `t` and at least one well-formed `v1` is ignored; nothing throws. At
+ * most {@link MAX_CANDIDATES} candidates are kept: a stuffed header costs a few HMACs.
  */
 export function parseSignatureHeader(header: string | undefined): SignatureCandidate[] {
   if (typeof header !== 'string' || header.length === 0 || header.length > MAX_HEADER) return [];
   const out: SignatureCandidate[] = [];
-  for (const set of header.trim().split(/\s+/).slice(0, MAX_SETS)) {
+  for (const set of header.trim().split(/\s+/)) {
     let t: number | null = null;
     let tCount = 0;
     const v1s: Buffer[] = [];
@@ -39,7 +41,10 @@ export function parseSignatureHeader(header: string | undefined): SignatureCandi
       }
     }
     if (tCount !== 1 || t === null) continue;
-    for (const v1 of v1s) out.push({ t, v1 });
+    for (const v1 of v1s) {
+      if (out.length >= MAX_CANDIDATES) return out;
+      out.push({ t, v1 });
+    }
   }
   return out;
 }
@@ -60,9 +65,16 @@ export function verifyPersonaSignature(
   const candidates = parseSignatureHeader(header);
   if (candidates.length === 0) return { kind: 'invalid', reason: 'malformed' };
   let stale = false;
+  // One HMAC per timestamp and secret, whatever the number of v1s that share the timestamp.
+  const macs = new Map<string, Buffer>();
   for (const { t, v1 } of candidates) {
     for (const secret of secrets) {
-      const expected = createHmac('sha256', secret).update(`${t}.`).update(rawBody).digest();
+      const id = `${t}\n${secret}`;
+      let expected = macs.get(id);
+      if (!expected) {
+        expected = createHmac('sha256', secret).update(`${t}.`).update(rawBody).digest();
+        macs.set(id, expected);
+      }
       if (expected.length === v1.length && timingSafeEqual(expected, v1)) {
         if (toleranceSeconds > 0 && Math.abs(nowSeconds - t) > toleranceSeconds) {
           stale = true;

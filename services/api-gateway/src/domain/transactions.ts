@@ -25,7 +25,12 @@ export type AcceptOutcome =
   | { kind: 'accepted'; id: string; status: 'queued' }
   | { kind: 'replayed'; id: string; status: RequestStatus }
   | { kind: 'idempotency_conflict' }
+  /** The caller is over its rate, or the backlog is full: try again after `retryAfterMs`. */
+  | { kind: 'too_many'; reason: 'rate_limited' | 'backlog_full'; retryAfterMs: number }
   | { kind: 'unavailable' };
+
+/** When to retry after a full backlog: about what Persona's budget drains in a minute. */
+const BACKLOG_RETRY_MS = 60_000;
 
 /**
  * Accepts one transaction request: recorded (with its Idempotency-Key) and enqueued, or
@@ -35,7 +40,7 @@ export type AcceptOutcome =
 export async function acceptTransaction(
   deps: TransactionsDeps,
   input: TransactionInput,
-  meta: { correlationId: string; idempotencyKey?: string | undefined },
+  meta: { correlationId: string; caller: string; idempotencyKey?: string | undefined },
   logger: Logger,
 ): Promise<AcceptOutcome> {
   if (!deps.isAvailable()) return { kind: 'unavailable' };
@@ -50,6 +55,13 @@ export async function acceptTransaction(
       }
       logger.info({ requestId: existing.id, status: existing.status }, 'idempotent replay');
       return { kind: 'replayed', id: existing.id, status: existing.status };
+    }
+    if (result.kind === 'rate_limited') {
+      return { kind: 'too_many', reason: 'rate_limited', retryAfterMs: result.retryInMs };
+    }
+    if (result.kind === 'backlog_full') {
+      logger.warn('creation backlog full; request refused with 429');
+      return { kind: 'too_many', reason: 'backlog_full', retryAfterMs: BACKLOG_RETRY_MS };
     }
     const { request } = result;
     await deps.withDeadline(deps.enqueue(request.id, request.correlationId));
@@ -73,6 +85,7 @@ export interface TransactionView {
 export async function findTransaction(
   deps: TransactionsDeps,
   id: string,
+  caller: string,
 ): Promise<
   { kind: 'found'; view: TransactionView } | { kind: 'not_found' } | { kind: 'unavailable' }
 > {
@@ -81,7 +94,10 @@ export async function findTransaction(
     const [request, objects, history] = await deps.withDeadline(
       Promise.all([deps.store.get(id), deps.events.objects(id), deps.events.history(id)]),
     );
-    return request ? { kind: 'found', view: { request, objects, history } } : { kind: 'not_found' };
+    // Another caller's request does not exist, as far as this caller can tell.
+    return request && request.caller === caller
+      ? { kind: 'found', view: { request, objects, history } }
+      : { kind: 'not_found' };
   } catch {
     return { kind: 'unavailable' };
   }

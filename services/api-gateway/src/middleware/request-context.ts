@@ -8,6 +8,8 @@ export interface Locals {
   log: Logger;
   /** The caller's X-Request-Id or a new one: the correlation id of everything this request causes. */
   correlationId: string;
+  /** The authenticated caller's name (set by the auth middleware). */
+  caller?: string;
 }
 
 export const locals = (res: Response): Locals => res.locals as Locals;
@@ -28,7 +30,7 @@ export function requestContext(logger: Logger) {
     const started = performance.now();
     res.on('finish', () => {
       if (req.path === '/healthz' || req.path === '/readyz') return;
-      log.info(
+      locals(res).log.info(
         {
           method: req.method,
           route:

@@ -8,12 +8,16 @@ import {
   type TransactionView,
 } from '../domain/transactions.ts';
 import { sendError } from '../middleware/errors.ts';
+import { DEFAULT_CALLER } from '../callers.ts';
+import { checkFieldsBounds } from './fields-bounds.ts';
 import { locals } from '../middleware/request-context.ts';
 
 const CreateTransactionBody = z.strictObject({
   // Persona's ids are opaque (prefixes may change): any safe id will do.
   transaction_type_id: z.string({ error: 'is required and must be a string' }).pipe(personaId),
-  fields: z.record(z.string(), z.unknown(), { error: 'is required and must be an object' }),
+  fields: z
+    .record(z.string(), z.unknown(), { error: 'is required and must be an object' })
+    .superRefine(checkFieldsBounds),
   reference_id: z.string().min(1, 'must not be empty').max(255).optional(),
   tags: z.array(z.string().min(1, 'must not be empty').max(255)).max(50).optional(),
 });
@@ -24,7 +28,7 @@ export function transactionsRouter(deps: TransactionsDeps): Router {
   const router = Router();
 
   router.post('/v1/transactions', async (req: Request, res: Response) => {
-    const { log, correlationId } = locals(res);
+    const { log, correlationId, caller = DEFAULT_CALLER } = locals(res);
     if (!req.is('application/json')) {
       sendError(res, 415, 'unsupported_media_type', 'send the body as application/json');
       return;
@@ -62,7 +66,7 @@ export function transactionsRouter(deps: TransactionsDeps): Router {
         referenceId: body.reference_id,
         tags: body.tags,
       },
-      { correlationId, idempotencyKey },
+      { correlationId, caller, idempotencyKey },
       log,
     );
     switch (outcome.kind) {
@@ -78,6 +82,17 @@ export function transactionsRouter(deps: TransactionsDeps): Router {
           .setHeader('idempotent-replayed', 'true')
           .status(202)
           .json({ id: outcome.id, status: outcome.status });
+        return;
+      case 'too_many':
+        res.setHeader('retry-after', String(Math.max(1, Math.ceil(outcome.retryAfterMs / 1000))));
+        sendError(
+          res,
+          429,
+          outcome.reason,
+          outcome.reason === 'rate_limited'
+            ? 'this caller is over its request rate; retry after the Retry-After seconds'
+            : 'more requests are waiting for Persona than its budget can drain soon; retry later',
+        );
         return;
       case 'idempotency_conflict':
         sendError(
@@ -105,7 +120,7 @@ export function transactionsRouter(deps: TransactionsDeps): Router {
       sendError(res, 404, 'not_found', `no transaction request ${JSON.stringify(id.slice(0, 64))}`);
       return;
     }
-    const found = await findTransaction(deps, id);
+    const found = await findTransaction(deps, id, locals(res).caller ?? DEFAULT_CALLER);
     switch (found.kind) {
       case 'found':
         res.json(present(found.view));

@@ -57,11 +57,7 @@ describe('submitTransaction: the create call does not succeed', () => {
   });
 
   describe('Persona refuses the request', () => {
-    const idempotencyError: PersonaError = {
-      title: 'Idempotency error',
-      details:
-        "Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than 'k' if you meant to execute a different request.",
-    };
+    const idempotencyError: PersonaError = { title: 'Idempotency error' };
     const cases: [
       string,
       Extract<CallResult<TransactionResource>, { kind: 'rejected' }>,
@@ -83,7 +79,7 @@ describe('submitTransaction: the create call does not succeed', () => {
         {
           kind: 'rejected',
           status: 403,
-          errors: [{ title: 'Forbidden', details: 'missing permission txn.write' }],
+          errors: [{ title: 'Forbidden' }],
           config: true,
           idempotencyMismatch: false,
         },
@@ -106,7 +102,7 @@ describe('submitTransaction: the create call does not succeed', () => {
           kind: 'rejected',
           status: 422,
           errors: [
-            { title: 'Record invalid', details: 'fields.name-first is missing' },
+            { title: 'Record invalid', pointer: '/data/attributes/fields/name-first' },
             { title: 'Unprocessable entity' },
           ],
           config: false,

@@ -44,6 +44,11 @@ if not now then
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
+-- The state lives a day past its last use: an idle deployment leaves nothing behind.
+if redis.call('PEXPIRE', state, 86400000) == 0 then
+  redis.call('HSET', state, 'since', now)
+  redis.call('PEXPIRE', state, 86400000)
+end
 local limit = tonumber(ARGV[3])
 local window = tonumber(ARGV[4]) + tonumber(ARGV[5])
 local burst = tonumber(ARGV[6])

@@ -1,7 +1,7 @@
 --[[
   Moves a request from 'queued' to a final status ('submitted' or 'failed'). A final status
   is never changed by a settle: a duplicate or late run of the job cannot roll it back (only
-  a re-drive, redrive-request-3.lua, puts a failed request back in the queue).
+  a re-drive, redrive-request-4.lua, puts a failed request back in the queue).
 
   A submitted request is linked from its Persona transaction id (KEYS[3]); a Persona
   transaction already linked to another request is never claimed twice. The personal data
@@ -14,6 +14,7 @@
   KEYS[4] requests awaiting a decision (sorted set): a submitted request joins it, so that
           reconciliation can ask Persona about it if no decision arrives in time
   KEYS[5] failed requests (sorted set by failure time): a failed request joins it
+  KEYS[6] queued requests (the creation backlog): a settled request leaves it
   ARGV[1] new status
   ARGV[2] request id to link, or ''
   ARGV[3] link and retention ttl (seconds)
@@ -32,6 +33,7 @@ if ARGV[2] ~= '' then
   if linked and linked ~= ARGV[2] then return 'conflict' end
   redis.call('SET', KEYS[3], ARGV[2], 'EX', ARGV[3])
   redis.call('ZADD', KEYS[4], ARGV[4], ARGV[2])
+  redis.call('EXPIRE', KEYS[4], ARGV[3])
 end
 local kv = {'status', ARGV[1]}
 for i = 7, #ARGV do kv[#kv + 1] = ARGV[i] end
@@ -39,6 +41,8 @@ redis.call('HSET', KEYS[1], unpack(kv))
 if ARGV[1] == 'failed' then
   redis.call('ZADD', KEYS[5], ARGV[4], ARGV[6])
   redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', tonumber(ARGV[4]) - tonumber(ARGV[3]) * 1000)
+  redis.call('EXPIRE', KEYS[5], ARGV[3])
 end
+redis.call('ZREM', KEYS[6], ARGV[6])
 if ARGV[5] ~= '1' then redis.call('DEL', KEYS[2]) end
 return 'settled'

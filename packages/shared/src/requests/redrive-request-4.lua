@@ -8,6 +8,7 @@
   KEYS[1] request record (hash)
   KEYS[2] request fields
   KEYS[3] failed requests (sorted set)
+  KEYS[4] queued requests (the creation backlog): it joins it again
   ARGV[1] re-drivable error codes, space-separated
   ARGV[2] how long a key is trusted after its first call (ms)
   ARGV[3] now (ms)        ARGV[4] now (ISO)        ARGV[5] request id
@@ -28,4 +29,6 @@ if first and tonumber(ARGV[3]) - first > tonumber(ARGV[2]) then
   redis.call('HSET', KEYS[1], 'search_first', '1')
 end
 redis.call('ZREM', KEYS[3], ARGV[5])
+redis.call('ZADD', KEYS[4], ARGV[3], ARGV[5])
+redis.call('EXPIRE', KEYS[4], math.max(redis.call('TTL', KEYS[1]), 86400))
 return 'redriven'

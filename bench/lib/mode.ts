@@ -1,0 +1,54 @@
+/** How long and how big each benchmark runs: `--quick` (under 3 minutes in all) or full. */
+export interface Mode {
+  name: 'quick' | 'full';
+  /** Rounds of each benchmark (alternating ours and the baseline); ratios are their median. */
+  rounds: number;
+  /** One closed-loop HTTP load run (gateway, receiver). */
+  loadSeconds: number;
+  /** Unmeasured load on each server before its first round. */
+  warmupSeconds: number;
+  /** Also run ours with LOG_LEVEL=warn (beside the production default info). */
+  warnVariant: boolean;
+  /** Webhook deliveries in the event backlog (10 % of them duplicates). */
+  backlog: number;
+  /** Worker process counts of the drain benchmark. */
+  drainProcesses: number[];
+  /** The steady end-to-end run: events per second, and for how long. */
+  e2eRate: number;
+  e2eSeconds: number;
+  /** Requests (and events) whose Redis footprint is measured. */
+  memoryRequests: number;
+  /** The limiter benchmark: seconds per process count. */
+  limiterSeconds: number;
+  limiterProcesses: number[];
+}
+
+export const QUICK: Mode = {
+  name: 'quick',
+  rounds: 3,
+  loadSeconds: 2,
+  warmupSeconds: 1,
+  warnVariant: false,
+  backlog: 2_000,
+  drainProcesses: [1, 3],
+  e2eRate: 500,
+  e2eSeconds: 2,
+  memoryRequests: 300,
+  limiterSeconds: 6,
+  limiterProcesses: [1, 3, 8],
+};
+
+export const FULL: Mode = {
+  name: 'full',
+  rounds: 3,
+  loadSeconds: 8,
+  warmupSeconds: 3,
+  warnVariant: true,
+  backlog: 50_000,
+  drainProcesses: [1, 3],
+  e2eRate: 500,
+  e2eSeconds: 15,
+  memoryRequests: 2_000,
+  limiterSeconds: 120,
+  limiterProcesses: [1, 3, 8],
+};
