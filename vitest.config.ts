@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: pure unit tests run in parallel; tests that use Redis, sockets or child
+// Three projects: pure unit tests run in parallel; tests that use Redis, sockets or child
 // processes (`*.int.test.ts`) run one file at a time, after the unit tests, so that
-// timing-sensitive suites (the rate limiter, crash recovery) have the machine to themselves.
+// timing-sensitive suites (the rate limiter, crash recovery) have the machine to themselves;
+// the fault suite (`test/faults`, `pnpm test:faults`) runs last, against real processes.
 export default defineConfig({
   test: {
     projects: [
@@ -16,7 +17,7 @@ export default defineConfig({
             'services/*/test/**/*.test.ts',
             'test/**/*.test.ts',
           ],
-          exclude: ['**/*.int.test.ts', '**/node_modules/**'],
+          exclude: ['**/*.int.test.ts', '**/*.fault.test.ts', '**/node_modules/**'],
           sequence: { groupOrder: 0 },
         },
       },
@@ -32,6 +33,16 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 60_000,
           sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        test: {
+          name: 'faults',
+          include: ['test/faults/**/*.fault.test.ts'],
+          fileParallelism: false,
+          testTimeout: 300_000,
+          hookTimeout: 60_000,
+          sequence: { groupOrder: 2 },
         },
       },
     ],

@@ -6,10 +6,12 @@
  * LOG_LEVEL info) drain it through dedupe, linking, state and fan-out. The baseline: N plain
  * BullMQ worker processes (concurrency 16, no-op processor) draining as many no-op jobs.
  */
+import type { Queue } from 'bullmq';
 import { catalog } from '@pp/shared';
+import { commandMix, commandsPer, startCost, type Cost } from './lib/cost.ts';
 import { rotation, type BenchContext, type BenchResult } from './lib/context.ts';
 import { admitDeliveries, pipelineDeliveries, prepareLinkedRequests } from './lib/pipeline.ts';
-import { inParallel, pendingJobs, queueOf, waitDrained } from './lib/queues.ts';
+import { inParallel, pendingJobs, queueOf } from './lib/queues.ts';
 import { resetPeakRss } from './lib/rss.ts';
 import {
   OUR_PREFIX,
@@ -20,16 +22,21 @@ import {
   WORKER_READY,
 } from './lib/services.ts';
 import { stopAll, type NodeProcess } from './lib/spawn.ts';
-import { median, mib, num } from './lib/stats.ts';
+import { median, mib, num, sleep } from './lib/stats.ts';
 import { pairedRatio, row, type Row } from './lib/table.ts';
 
 const ACTION_QUEUES = ['actions-approve', 'actions-decline', 'actions-review'];
-const DRAIN_TIMEOUT_MS = 15 * 60_000;
 
 interface Drain {
+  /** Jobs in the queue when it resumed. */
+  backlog: number;
+  /** Jobs finished within the measurement. */
   jobs: number;
   ms: number;
   rate: number;
+  /** Stopped at the window with jobs left. */
+  cut: boolean;
+  cost: Cost;
 }
 
 export async function eventsBench(ctx: BenchContext): Promise<BenchResult> {
@@ -64,16 +71,17 @@ async function drainAt(ctx: BenchContext, n: number): Promise<{ rows: Row[]; not
       ...ours.map((p) => p.waitForLine(WORKER_READY)),
       ...plain.map((p) => p.waitForLine(PLAIN_WORKER_READY)),
     ]);
-    const track = async (
-      procs: NodeProcess[],
-      key: 'ours' | 'plain',
-      drain: () => Promise<Drain>,
-    ) => {
+    const track = async (procs: NodeProcess[], key: 'ours' | 'plain', queue: Queue) => {
       for (const p of procs) resetPeakRss(p.pid);
-      const d = await drain();
+      const pids = procs.map((p) => p.pid);
+      const d = await drainQueue(queue, mode.drainWindowSeconds * 1000, () =>
+        startCost(ctx.redis, pids),
+      );
       for (const p of procs) peaks[key] = Math.max(peaks[key], p.peakRss());
       drains[key].push(d);
-      ctx.progress(`  ${key}: ${num(d.jobs)} jobs in ${num(d.ms)} ms = ${num(d.rate)}/s`);
+      ctx.progress(
+        `  ${key}: ${num(d.jobs)} of ${num(d.backlog)} jobs in ${num(d.ms)} ms = ${num(d.rate)}/s`,
+      );
     };
 
     for (let round = 0; round < mode.rounds; round++) {
@@ -93,13 +101,15 @@ async function drainAt(ctx: BenchContext, n: number): Promise<{ rows: Row[]; not
           const gate = await admitDeliveries(client, OUR_PREFIX, deliveries);
           duplicatesAtGate += gate.duplicate + gate.in_flight;
           const before = await countJobs(actions);
-          await track(ours, 'ours', () => drainQueue(eventsQueue));
-          fannedOut += (await countJobs(actions)) - before;
-          expectedFanOut += linked.length;
+          await track(ours, 'ours', eventsQueue);
+          if (!drains.ours[drains.ours.length - 1]!.cut) {
+            fannedOut += (await countJobs(actions)) - before;
+            expectedFanOut += linked.length;
+          }
         } else {
           await plainQueue.pause();
           await addNoOpJobs(plainQueue, mode.backlog, round);
-          await track(plain, 'plain', () => drainQueue(plainQueue));
+          await track(plain, 'plain', plainQueue);
         }
       }
     }
@@ -121,6 +131,7 @@ async function drainAt(ctx: BenchContext, n: number): Promise<{ rows: Row[]; not
           target: '≥ 0.50x',
           met: rate.value >= 0.5,
         }),
+        ...costRows(bench, drains),
         row({
           bench,
           metric: 'peak RSS of a worker process',
@@ -130,7 +141,8 @@ async function drainAt(ctx: BenchContext, n: number): Promise<{ rows: Row[]; not
         }),
       ],
       notes: [
-        `${bench}: ${mode.rounds} × ${num(mode.backlog)} deliveries → ${num(median(drains.ours.map((d) => d.jobs)))} event jobs a round after the gate (${num(duplicatesAtGate)} duplicates answered there in all); business jobs fanned out ${num(fannedOut)} of ${num(expectedFanOut)} expected; failed event jobs ${failed}. Plain: ${num(mode.backlog)} no-op jobs a round.`,
+        `${bench}: ${mode.rounds} × ${num(mode.backlog)} deliveries → ${num(median(drains.ours.map((d) => d.backlog)))} event jobs a round after the gate (${num(duplicatesAtGate)} duplicates answered there in all); ${cutNote(drains, mode.drainWindowSeconds)}; business jobs fanned out in the rounds drained to the end: ${num(fannedOut)} of ${num(expectedFanOut)} expected; failed event jobs ${failed}. Plain: ${num(mode.backlog)} no-op jobs a round.`,
+        `${bench}: Redis commands per event job (last round), ours: ${mix(drains.ours)}; plain: ${mix(drains.plain)}.`,
       ],
     };
   } finally {
@@ -139,15 +151,47 @@ async function drainAt(ctx: BenchContext, n: number): Promise<{ rows: Row[]; not
   }
 }
 
-/** Resumes a paused, filled queue and times it until nothing is pending. */
-async function drainQueue(queue: ReturnType<typeof queueOf>): Promise<Drain> {
-  const jobs = await pendingJobs(queue);
+/**
+ * Resumes a paused, filled queue and times it until nothing is pending, or for at most
+ * `windowMs`: then it pauses the queue again, counts what was done, lets the active jobs
+ * finish and removes the rest (so that a slow drain of a large backlog is measured over a
+ * window instead of waited out).
+ */
+async function drainQueue(
+  queue: Queue,
+  windowMs: number,
+  startCosting: () => Promise<{ stop: () => Promise<Cost> }>,
+): Promise<Drain> {
+  const backlog = await pendingJobs(queue);
+  const cost = await startCosting();
+  const started = performance.now();
   await queue.resume();
-  const ms = await waitDrained(queue, DRAIN_TIMEOUT_MS);
-  return { jobs, ms, rate: (jobs / ms) * 1000 };
+  for (;;) {
+    await sleep(50);
+    const pending = await pendingJobs(queue);
+    const ms = performance.now() - started;
+    if (pending === 0) {
+      return {
+        backlog,
+        jobs: backlog,
+        ms,
+        rate: (backlog / ms) * 1000,
+        cut: false,
+        cost: await cost.stop(),
+      };
+    }
+    if (ms > windowMs) {
+      await queue.pause();
+      const jobs = backlog - pending;
+      const spent = await cost.stop();
+      while (((await queue.getJobCounts('active')).active ?? 0) > 0) await sleep(50);
+      await queue.drain(true);
+      return { backlog, jobs, ms, rate: (jobs / ms) * 1000, cut: true, cost: spent };
+    }
+  }
 }
 
-async function countJobs(queues: ReturnType<typeof queueOf>[]): Promise<number> {
+async function countJobs(queues: Queue[]): Promise<number> {
   const counts = await Promise.all(
     queues.map((q) => q.getJobCounts('wait', 'completed', 'failed')),
   );
@@ -155,7 +199,7 @@ async function countJobs(queues: ReturnType<typeof queueOf>[]): Promise<number> 
 }
 
 /** `count` no-op jobs with the events queue's options and summary-sized data. */
-async function addNoOpJobs(queue: ReturnType<typeof queueOf>, count: number, round: number) {
+async function addNoOpJobs(queue: Queue, count: number, round: number) {
   const chunks = Array.from({ length: Math.ceil(count / 1000) }, (_, c) => c);
   await inParallel(chunks, 4, (c) =>
     queue.addBulk(
@@ -177,3 +221,40 @@ async function addNoOpJobs(queue: ReturnType<typeof queueOf>, count: number, rou
     ),
   );
 }
+
+const mix = (ds: Drain[]) => {
+  const d = ds[ds.length - 1]!;
+  return commandMix(d.cost, d.jobs, 12);
+};
+
+/** CPU per job (all worker processes; Redis) and Redis commands per job. */
+function costRows(bench: string, drains: { ours: Drain[]; plain: Drain[] }): Row[] {
+  const per = (ds: Drain[], f: (c: Cost) => number) => ds.map((d) => f(d.cost) / d.jobs);
+  const specs: [string, (c: Cost) => number, (v: number) => string][] = [
+    ['CPU per job: worker processes', (c) => c.serviceCpuMs * 1000, (v) => `${num(v, 0)} µs`],
+    ['CPU per job: Redis', (c) => c.redisCpuMs * 1000, (v) => `${num(v, 0)} µs`],
+    [
+      'Redis commands per job (Lua inner calls included)',
+      (c) => commandsPer(c, 1),
+      (v) => num(v, 1),
+    ],
+  ];
+  return specs.map(([metric, f, fmt]) => {
+    const ours = per(drains.ours, f);
+    const plain = per(drains.plain, f);
+    const r = pairedRatio(ours, plain);
+    return row({
+      bench,
+      metric,
+      ours: fmt(median(ours)),
+      plain: fmt(median(plain)),
+      ratio: r.text,
+      perRound: r.perRound,
+    });
+  });
+}
+
+const cutNote = (drains: { ours: Drain[]; plain: Drain[] }, window: number) => {
+  const cut = (ds: Drain[]) => ds.filter((d) => d.cut).length;
+  return `rounds measured over the first ${window} s and the rest removed: ${cut(drains.ours)} of ours, ${cut(drains.plain)} of plain (the others drained to the end)`;
+};

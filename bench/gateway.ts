@@ -3,13 +3,14 @@
  * durable record, enqueue) against the plain Express handler (zod, awaited queue.add), at
  * 50 and 200 connections. Every request has its own Idempotency-Key and reference.
  */
+import { withCost } from './lib/cost.ts';
 import { rotation, type BenchContext, type BenchResult } from './lib/context.ts';
 import { GATEWAY_TOKEN, runTag, transactionBody } from './lib/fixtures.ts';
 import { hammer, type LoadResult } from './lib/load.ts';
 import { resetPeakRss } from './lib/rss.ts';
 import { startGateway, startPlain } from './lib/services.ts';
 import { stopAll, type NodeProcess } from './lib/spawn.ts';
-import { httpRows, rssRows, type HttpTarget } from './lib/http-rows.ts';
+import { httpRows, mixNote, rssRows, type HttpTarget } from './lib/http-rows.ts';
 
 const CONNECTIONS = [50, 200];
 
@@ -27,17 +28,20 @@ export async function gatewayBench(ctx: BenchContext): Promise<BenchResult> {
     const load = async (key: string, connections: number, seconds: number) => {
       await ctx.redis.flush();
       const tag = runTag();
-      return hammer({
-        url: urls[key]!,
-        path: '/v1/transactions',
-        connections,
-        seconds,
-        headers: { authorization: `Bearer ${GATEWAY_TOKEN}`, 'content-type': 'application/json' },
-        next: (i) => ({
-          body: transactionBody(tag, i),
-          headers: { 'idempotency-key': `bench-${tag}-${i}` },
+      const { result, cost } = await withCost(ctx.redis, [procs[key]!.pid], () =>
+        hammer({
+          url: urls[key]!,
+          path: '/v1/transactions',
+          connections,
+          seconds,
+          headers: { authorization: `Bearer ${GATEWAY_TOKEN}`, 'content-type': 'application/json' },
+          next: (i) => ({
+            body: transactionBody(tag, i),
+            headers: { 'idempotency-key': `bench-${tag}-${i}` },
+          }),
         }),
-      });
+      );
+      return { ...result, cost };
     };
 
     for (const key of Object.keys(procs)) await load(key, 50, mode.warmupSeconds);
@@ -75,7 +79,11 @@ export async function gatewayBench(ctx: BenchContext): Promise<BenchResult> {
       });
     }
     return {
-      rows: [...targets.flatMap(httpRows), ...rssRows('4. Peak RSS under load 1 (gateway)', procs)],
+      rows: [
+        ...targets.flatMap((t, i) => httpRows(t, i === 2)),
+        ...rssRows('4. Peak RSS under load 1 (gateway)', procs),
+      ],
+      notes: [mixNote(targets[0]!)],
     };
   } finally {
     await stopAll(Object.values(procs));

@@ -4,9 +4,10 @@
  * awaited queue.add with the event id as job id), at 50 connections. Each request is a
  * distinct event, signed beforehand.
  */
+import { withCost } from './lib/cost.ts';
 import { rotation, type BenchContext, type BenchResult } from './lib/context.ts';
 import { signedEvents } from './lib/fixtures.ts';
-import { httpRows, rssRows } from './lib/http-rows.ts';
+import { httpRows, mixNote, rssRows, type HttpTarget } from './lib/http-rows.ts';
 import { hammer, type LoadResult } from './lib/load.ts';
 import { resetPeakRss } from './lib/rss.ts';
 import { startPlain, startReceiver } from './lib/services.ts';
@@ -31,19 +32,21 @@ export async function receiverBench(ctx: BenchContext): Promise<BenchResult> {
     );
     const load = async (key: string, seconds: number) => {
       await ctx.redis.flush();
-      const result = await hammer({
-        url: urls[key]!,
-        path: '/webhooks/persona',
-        connections: CONNECTIONS,
-        seconds,
-        headers: { 'content-type': 'application/json', 'persona-webhook-attempts-made': '1' },
-        next: (i) => {
-          if (i >= events.length) wrapped++;
-          const e = events[i % events.length]!;
-          return { body: e.body, headers: { 'persona-signature': e.signature } };
-        },
-      });
-      return result;
+      const { result, cost } = await withCost(ctx.redis, [procs[key]!.pid], () =>
+        hammer({
+          url: urls[key]!,
+          path: '/webhooks/persona',
+          connections: CONNECTIONS,
+          seconds,
+          headers: { 'content-type': 'application/json', 'persona-webhook-attempts-made': '1' },
+          next: (i) => {
+            if (i >= events.length) wrapped++;
+            const e = events[i % events.length]!;
+            return { body: e.body, headers: { 'persona-signature': e.signature } };
+          },
+        }),
+      );
+      return { ...result, cost };
     };
 
     for (const key of Object.keys(procs)) await load(key, mode.warmupSeconds);
@@ -57,30 +60,37 @@ export async function receiverBench(ctx: BenchContext): Promise<BenchResult> {
         results.set(key, [...(results.get(key) ?? []), await load(key, mode.loadSeconds)]);
       }
     }
-    const rows = httpRows({
+    const main: HttpTarget = {
       bench: `2. Receiver POST /webhooks/persona, ${CONNECTIONS} conns`,
       ours: results.get('ours')!,
       plain: results.get('plain')!,
       p99TargetMs: 15,
-    });
+    };
+    const rows = httpRows(main);
     if (procs.oursWarn) {
       rows.push(
-        ...httpRows({
-          bench: `2. Receiver, ${CONNECTIONS} conns, ours at LOG_LEVEL=warn`,
-          ours: results.get('oursWarn')!,
-          plain: results.get('plain')!,
-          p99TargetMs: 15,
-        }),
+        ...httpRows(
+          {
+            bench: `2. Receiver, ${CONNECTIONS} conns, ours at LOG_LEVEL=warn`,
+            ours: results.get('oursWarn')!,
+            plain: results.get('plain')!,
+            p99TargetMs: 15,
+          },
+          true,
+        ),
       );
     }
     rows.push(...rssRows('4. Peak RSS under load 2 (receiver)', procs));
     return {
       rows,
-      notes: wrapped
-        ? [
-            `receiver: ${wrapped} requests reused an event of the same run (pool of ${events.length})`,
-          ]
-        : [],
+      notes: [
+        mixNote(main),
+        ...(wrapped
+          ? [
+              `receiver: ${wrapped} requests reused an event of the same run (pool of ${events.length})`,
+            ]
+          : []),
+      ],
     };
   } finally {
     await stopAll(Object.values(procs));

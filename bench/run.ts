@@ -5,9 +5,12 @@
  * baselines, prints one markdown table and writes it to docs/benchmarks.md.
  *
  *   pnpm bench [--quick] [--only gateway,receiver,events,latency,memory,limiter] [--no-write]
+ *              [--keep-logs] [--rounds N] [--backlog N] [--limiter-seconds N]
  *
- * `--only` runs some benchmarks and never writes the docs.
+ * `--only` runs some benchmarks and never writes the docs; the last three override the
+ * mode's sizes (the docs say which were used).
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,9 +44,20 @@ const { values } = parseArgs({
     only: { type: 'string' },
     'no-write': { type: 'boolean', default: false },
     'keep-logs': { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    backlog: { type: 'string' },
+    'limiter-seconds': { type: 'string' },
   },
 });
-const mode = values.quick ? QUICK : FULL;
+const override = (v: string | undefined, fallback: number) =>
+  v === undefined ? fallback : Number(v);
+const base = values.quick ? QUICK : FULL;
+const mode = {
+  ...base,
+  rounds: override(values.rounds, base.rounds),
+  backlog: override(values.backlog, base.backlog),
+  limiterSeconds: override(values['limiter-seconds'], base.limiterSeconds),
+};
 const only = values.only?.split(',').map((s) => s.trim());
 for (const name of only ?? []) {
   if (!BENCHES[name])
@@ -61,7 +75,8 @@ const sim = new PersonaSimulator({ apiKeys: [PERSONA_KEY], decisionDelayMs: 3_60
 await sim.listen();
 const simUrl = sim.url;
 const ctx: BenchContext = { mode, redis, logDir, simUrl, serviceNodeArgs: [], progress };
-progress(`${mode.name} mode; redis ${await redis.version()} on ${redis.url}; logs in ${logDir}`);
+const redisVersion = await redis.version();
+progress(`${mode.name} mode; redis ${redisVersion} on ${redis.url}; logs in ${logDir}`);
 
 const rows: Row[] = [];
 const notes: string[] = [];
@@ -76,6 +91,10 @@ try {
     notes.push(...(result.notes ?? []));
   }
   failed = false;
+  const rewrites = await redis.info('persistence', 'aof_rewrites');
+  notes.push(
+    `Redis rewrote its append-only file ${rewrites} times during the run (a fork and a rewrite each, as production's Redis does at the same thresholds).`,
+  );
 } finally {
   await sim.close();
   await redis.stop();
@@ -85,9 +104,26 @@ try {
 }
 
 const table = markdownTable(rows);
+/** Which code was measured: the commit, and how many files differ from it. */
+function codeVersion(): string {
+  try {
+    const git = (...args: string[]) =>
+      execFileSync('git', args, {
+        cwd: repoRoot,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim();
+    const changed = git('status', '--porcelain', '--untracked-files=no')
+      .split('\n')
+      .filter(Boolean).length;
+    return `commit ${git('rev-parse', '--short', 'HEAD')}${changed ? ` with ${changed} files changed` : ''}`;
+  } catch {
+    return 'commit unknown';
+  }
+}
 const cpu = cpus();
 const header = [
-  `Mode ${mode.name}, ${new Date().toISOString().slice(0, 10)}, ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}, redis-server ${REDIS_ARGS.join(' ')}, ${elapsed()} in all.`,
+  `Mode ${mode.name} (${mode.rounds} rounds, ${mode.loadSeconds} s HTTP runs, backlog ${mode.backlog}, limiter ${mode.limiterSeconds} s), ${new Date().toISOString().slice(0, 10)}, ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}, ${codeVersion()}, redis-server ${redisVersion} ${REDIS_ARGS.join(' ')}, ${elapsed()} in all.`,
   `Load average (1 min) ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end: other work on the machine competes with the benchmark for the same cores.`,
   `Ratios are ours / plain: the median over ${mode.rounds} rounds of each round's ratio (rounds alternate ours and plain, the order rotating); absolute figures are medians over the rounds.`,
 ].join('\n');

@@ -1,4 +1,5 @@
 import autocannon from 'autocannon';
+import type { Cost } from './cost.ts';
 
 export interface LoadSpec {
   /** Base URL of the server. */
@@ -26,6 +27,8 @@ export interface LoadResult {
   non2xx: number;
   ok: number;
   seconds: number;
+  /** CPU of the server process and of Redis, and Redis commands, over the run. */
+  cost?: Cost;
 }
 
 /** Closed-loop load with autocannon: `connections` keep-alive connections, each sending its next request on each answer. */

@@ -11,6 +11,8 @@ export interface Mode {
   warnVariant: boolean;
   /** Webhook deliveries in the event backlog (10 % of them duplicates). */
   backlog: number;
+  /** The drain rate is measured until the backlog is drained or for this long at most. */
+  drainWindowSeconds: number;
   /** Worker process counts of the drain benchmark. */
   drainProcesses: number[];
   /** The steady end-to-end run: events per second, and for how long. */
@@ -29,25 +31,27 @@ export const QUICK: Mode = {
   loadSeconds: 2,
   warmupSeconds: 1,
   warnVariant: false,
-  backlog: 2_000,
+  backlog: 1_500,
+  drainWindowSeconds: 30,
   drainProcesses: [1, 3],
   e2eRate: 500,
   e2eSeconds: 2,
   memoryRequests: 300,
-  limiterSeconds: 6,
+  limiterSeconds: 5,
   limiterProcesses: [1, 3, 8],
 };
 
 export const FULL: Mode = {
   name: 'full',
   rounds: 3,
-  loadSeconds: 8,
-  warmupSeconds: 3,
+  loadSeconds: 6,
+  warmupSeconds: 2,
   warnVariant: true,
   backlog: 50_000,
+  drainWindowSeconds: 30,
   drainProcesses: [1, 3],
   e2eRate: 500,
-  e2eSeconds: 15,
+  e2eSeconds: 10,
   memoryRequests: 2_000,
   limiterSeconds: 120,
   limiterProcesses: [1, 3, 8],

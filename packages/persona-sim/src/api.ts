@@ -73,6 +73,12 @@ export function createApiHandler(
       return;
     }
     requests.push(entry);
+    const f = faults();
+    if (f.resetRate > 0 && state.random() < f.resetRate) {
+      entry.status = 'reset';
+      res.socket?.resetAndDestroy();
+      return;
+    }
 
     let raw: string;
     try {
@@ -124,7 +130,6 @@ export function createApiHandler(
     }
 
     // Persona's processing time: a second request with the same key meanwhile gets a 409.
-    const f = faults();
     if (f.latencyRate > 0 && state.random() < f.latencyRate) {
       await sleep(f.latencyMs);
     }

@@ -35,6 +35,7 @@ const Env = z
     PERSONA_SIM_DROP_RATE: share,
     PERSONA_SIM_LATENCY_RATE: share,
     PERSONA_SIM_LATENCY_MS: nonNegativeInt(0),
+    PERSONA_SIM_RESET_RATE: share,
     PERSONA_SIM_NEIGHBOUR_PER_WINDOW: nonNegativeInt(0),
     /** Key casing of webhook bodies (the webhook's `api-key-inflection`). */
     PERSONA_SIM_WEBHOOK_INFLECTION: z.enum(INFLECTIONS).default('kebab'),
@@ -69,6 +70,7 @@ const sim = new PersonaSimulator({
     dropRate: env.PERSONA_SIM_DROP_RATE,
     latencyRate: env.PERSONA_SIM_LATENCY_RATE,
     latencyMs: env.PERSONA_SIM_LATENCY_MS,
+    resetRate: env.PERSONA_SIM_RESET_RATE,
   },
   webhook: env.PERSONA_SIM_WEBHOOK_URL
     ? {

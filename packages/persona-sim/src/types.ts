@@ -12,6 +12,8 @@ export interface Faults {
   /** Share of requests delayed by `latencyMs` before they are handled. */
   latencyRate: number;
   latencyMs: number;
+  /** Share of API requests whose connection is reset before anything is done (nothing created). */
+  resetRate: number;
 }
 
 export const NO_FAULTS: Faults = {
@@ -20,6 +22,7 @@ export const NO_FAULTS: Faults = {
   dropRate: 0,
   latencyRate: 0,
   latencyMs: 0,
+  resetRate: 0,
 };
 
 /**
@@ -154,7 +157,7 @@ export interface LoggedRequest {
   method: string;
   path: string;
   /** The HTTP status, or `dropped` when the response was never written. */
-  status: number | 'dropped';
+  status: number | 'dropped' | 'reset';
   idempotencyKey: string | undefined;
   /** True when the answer was replayed from the idempotency store. */
   replay: boolean;

@@ -172,6 +172,22 @@ describe('persona simulator', () => {
         s.transactionsFor('dropped')[0]!.id,
       );
     });
+
+    it('When the connection is reset, then nothing is done, nothing is stored, and the key later creates', async () => {
+      const s = await start({ faults: { resetRate: 1 } });
+      await expect(
+        call(s, 'POST', '/transactions', { body: createBody('reset'), key: 'kr' }),
+      ).rejects.toThrow();
+      expect(s.transactionsFor('reset')).toHaveLength(0);
+      expect(s.requests.map((r) => r.status)).toEqual(['reset']);
+      s.faults.resetRate = 0;
+      const retry = await call(s, 'POST', '/transactions', {
+        body: createBody('reset'),
+        key: 'kr',
+      });
+      expect(retry.status).toBe(201);
+      expect(s.transactionsFor('reset')).toHaveLength(1);
+    });
   });
 
   describe('requests Persona refuses', () => {

@@ -37,9 +37,9 @@ export class ServiceProcess {
         const line = this.logs.lines[seen]!;
         if (match.test(line)) return line;
       }
-      if (this.proc.exitCode !== null) {
+      if (this.proc.exitCode !== null || this.proc.signalCode !== null) {
         throw new Error(
-          `process exited (${this.proc.exitCode}) before ${match}:\n${this.logs.text}`,
+          `process exited (${this.proc.exitCode ?? this.proc.signalCode}) before ${match}:\n${this.logs.text}`,
         );
       }
       if (Date.now() > deadline)

@@ -124,6 +124,8 @@ export async function startWorkers(
     const name = catalog[key].name;
     const worker = new Worker(name, spec.processor, { ...common, ...spec.options });
     worker.on('error', (err) => logger.warn({ err, queue: name }, 'worker error'));
+    // The worker that held it died or lost its lock: this process runs it again.
+    worker.on('stalled', (jobId) => logger.warn({ jobId, queue: name }, 'stalled job taken over'));
     observability.watchWorker(worker);
     workers[key] = worker;
   }
