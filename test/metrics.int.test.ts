@@ -96,12 +96,13 @@ describe('metrics, dashboard and alerts', () => {
     const receiver = await scrape(p.receiver.url);
     const workers = await scrape(workersUrl);
 
-    // Gateway: one 202 per request, latency recorded by route.
+    // Gateway: one 202 per request by its caller, latency recorded by route.
     expect(
       sum(gateway.samples, 'persona_pipeline_http_requests_total', {
         route: '/v1/transactions',
         method: 'POST',
         status: '202',
+        caller: 'default',
       }),
     ).toBe(n);
     expect(

@@ -1,4 +1,4 @@
-import express, { type Express, type Router } from 'express';
+import express, { type Express, type Response, type Router } from 'express';
 import {
   healthHandlers,
   httpMetrics,
@@ -10,7 +10,7 @@ import type { CallerToken } from './callers.ts';
 import type { TransactionsDeps } from './domain/transactions.ts';
 import { bearerAuth } from './middleware/auth.ts';
 import { errorHandler, sendError } from './middleware/errors.ts';
-import { requestContext } from './middleware/request-context.ts';
+import { locals, requestContext } from './middleware/request-context.ts';
 import { transactionsRouter } from './routes/transactions.route.ts';
 
 export interface AppDeps extends TransactionsDeps {
@@ -29,7 +29,7 @@ export function buildApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
-  app.use(httpMetrics(deps.registry));
+  app.use(httpMetrics(deps.registry, { callerOf: (res) => locals(res as Response).caller }));
   app.use(requestContext(deps.logger));
 
   const health = healthHandlers(deps.checkReady);

@@ -23,9 +23,9 @@ export function serveWorkerHttp(options: {
   const health = healthHandlers(options.checkReady);
   const path = (req: IncomingMessage) => (req.url ?? '/').split('?')[0]!;
   const known = new Set(['/healthz', '/readyz', '/metrics']);
-  const measure = httpMetrics(options.registry, (req) =>
-    known.has(path(req)) ? path(req) : 'unmatched',
-  );
+  const measure = httpMetrics(options.registry, {
+    routeOf: (req) => (known.has(path(req)) ? path(req) : 'unmatched'),
+  });
   const metrics = metricsHandler(options.registry);
   return serve(
     (req, res) => {

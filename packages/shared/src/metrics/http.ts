@@ -9,20 +9,31 @@ interface Routed {
 }
 
 /**
- * HTTP requests and their latency by route (the route's pattern, never its ids), method and
- * status. Returns a middleware (Express or bare Node) that measures until the response ends.
+ * HTTP requests and their latency by route (the route's pattern, never its ids), method,
+ * status and caller (the gateway's authenticated caller name, never a token; empty
+ * elsewhere). Returns a middleware (Express or bare Node) that measures until the response
+ * ends.
  */
-export function httpMetrics(registry: Registry, routeOf?: (req: IncomingMessage) => string) {
-  const labelNames = ['route', 'method', 'status'] as const;
+export function httpMetrics(
+  registry: Registry,
+  {
+    routeOf,
+    callerOf,
+  }: {
+    routeOf?: (req: IncomingMessage) => string;
+    callerOf?: (res: ServerResponse) => string | undefined;
+  } = {},
+) {
+  const labelNames = ['route', 'method', 'status', 'caller'] as const;
   const requests = new Counter({
     name: `${METRIC_PREFIX}http_requests_total`,
-    help: 'HTTP requests answered, by route, method and status.',
+    help: 'HTTP requests answered, by route, method, status and caller.',
     labelNames,
     registers: [registry],
   });
   const duration = new Histogram({
     name: `${METRIC_PREFIX}http_request_duration_seconds`,
-    help: 'Time from request to the end of the response, by route, method and status.',
+    help: 'Time from request to the end of the response, by route, method, status and caller.',
     labelNames,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
@@ -36,7 +47,12 @@ export function httpMetrics(registry: Registry, routeOf?: (req: IncomingMessage)
         (typeof routed.route?.path === 'string'
           ? `${routed.baseUrl ?? ''}${routed.route.path}`
           : 'unmatched');
-      const labels = { route, method: req.method ?? 'GET', status: String(res.statusCode) };
+      const labels = {
+        route,
+        method: req.method ?? 'GET',
+        status: String(res.statusCode),
+        caller: callerOf?.(res) ?? '',
+      };
       requests.inc(labels);
       duration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
     });
