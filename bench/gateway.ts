@@ -17,10 +17,10 @@ const CONNECTIONS = [50, 200];
 export async function gatewayBench(ctx: BenchContext): Promise<BenchResult> {
   const { mode } = ctx;
   const procs: Record<string, NodeProcess> = {
-    ours: startGateway(ctx, 'gateway-info', 'info'),
+    ours: await startGateway(ctx, 'gateway-info', 'info'),
     plain: startPlain(ctx, 'plain-gateway', 'plain-gateway'),
   };
-  if (mode.warnVariant) procs.oursWarn = startGateway(ctx, 'gateway-warn', 'warn');
+  if (mode.warnVariant) procs.oursWarn = await startGateway(ctx, 'gateway-warn', 'warn');
   try {
     const urls = Object.fromEntries(
       await Promise.all(Object.entries(procs).map(async ([k, p]) => [k, await p.url()] as const)),

@@ -36,7 +36,7 @@ export async function latencyBench(ctx: BenchContext): Promise<BenchResult> {
   const { mode, redis } = ctx;
   const client = redis.client;
   const procs = {
-    receiver: startReceiver(ctx, 'e2e-receiver'),
+    receiver: await startReceiver(ctx, 'e2e-receiver'),
     worker: startWorker(ctx, 'e2e-worker'),
     plainReceiver: startPlain(ctx, 'plain-receiver', 'e2e-plain-receiver'),
     plainWorker: startPlain(ctx, 'plain-worker', 'e2e-plain-worker', {

@@ -107,7 +107,7 @@ const receiverLoad = (url: string) =>
   });
 
 try {
-  await underLoad('gateway', startGateway(ctx('gateway'), 'prof-gateway'), gatewayLoad);
+  await underLoad('gateway', await startGateway(ctx('gateway'), 'prof-gateway'), gatewayLoad);
   await underLoad(
     'plain-gateway',
     startPlain(
@@ -119,7 +119,7 @@ try {
     ),
     gatewayLoad,
   );
-  await underLoad('receiver', startReceiver(ctx('receiver'), 'prof-receiver'), receiverLoad);
+  await underLoad('receiver', await startReceiver(ctx('receiver'), 'prof-receiver'), receiverLoad);
   await underLoad(
     'plain-receiver',
     startPlain(

@@ -21,10 +21,10 @@ export async function receiverBench(ctx: BenchContext): Promise<BenchResult> {
   const { mode } = ctx;
   const events = signedEvents(Math.max(mode.loadSeconds, mode.warmupSeconds) * eventsPerSecond);
   const procs: Record<string, NodeProcess> = {
-    ours: startReceiver(ctx, 'receiver-info', 'info'),
+    ours: await startReceiver(ctx, 'receiver-info', 'info'),
     plain: startPlain(ctx, 'plain-receiver', 'plain-receiver'),
   };
-  if (mode.warnVariant) procs.oursWarn = startReceiver(ctx, 'receiver-warn', 'warn');
+  if (mode.warnVariant) procs.oursWarn = await startReceiver(ctx, 'receiver-warn', 'warn');
   let wrapped = 0;
   try {
     const urls = Object.fromEntries(

@@ -12,7 +12,7 @@ export interface Cost {
 const TICK_MS = 10; // getconf CLK_TCK = 100 on Linux
 
 /** utime + stime of a process (/proc/<pid>/stat), in ms; 0 once it is gone. */
-export function processCpuMs(pid: number): number {
+function processCpuMs(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

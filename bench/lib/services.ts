@@ -1,3 +1,4 @@
+import { freePort } from '@pp/testing';
 import type { BenchContext } from './context.ts';
 import { GATEWAY_TOKEN, PERSONA_KEY, WEBHOOK_SECRET } from './fixtures.ts';
 import { NodeProcess } from './spawn.ts';
@@ -8,15 +9,21 @@ export const PLAIN_PREFIX = 'plain';
 
 type Level = 'info' | 'warn';
 
-export function startGateway(ctx: BenchContext, name: string, level: Level = 'info'): NodeProcess {
+export async function startGateway(
+  ctx: BenchContext,
+  name: string,
+  level: Level = 'info',
+): Promise<NodeProcess> {
+  const port = await freePort();
   return NodeProcess.service('api-gateway', {
     name,
     logDir: ctx.logDir,
     nodeArgs: ctx.serviceNodeArgs,
+    port,
     env: {
       REDIS_URL: ctx.redis.url,
       QUEUE_PREFIX: OUR_PREFIX,
-      GATEWAY_PORT: '0',
+      GATEWAY_PORT: String(port),
       GATEWAY_API_KEYS: GATEWAY_TOKEN,
       // One caller sends everything: its rate limit and the backlog cap stay on (their
       // checks run) but so high that they never refuse.
@@ -27,15 +34,21 @@ export function startGateway(ctx: BenchContext, name: string, level: Level = 'in
   });
 }
 
-export function startReceiver(ctx: BenchContext, name: string, level: Level = 'info'): NodeProcess {
+export async function startReceiver(
+  ctx: BenchContext,
+  name: string,
+  level: Level = 'info',
+): Promise<NodeProcess> {
+  const port = await freePort();
   return NodeProcess.service('webhook-receiver', {
     name,
     logDir: ctx.logDir,
     nodeArgs: ctx.serviceNodeArgs,
+    port,
     env: {
       REDIS_URL: ctx.redis.url,
       QUEUE_PREFIX: OUR_PREFIX,
-      WEBHOOK_RECEIVER_PORT: '0',
+      WEBHOOK_RECEIVER_PORT: String(port),
       PERSONA_WEBHOOK_SECRETS: WEBHOOK_SECRET,
       LOG_LEVEL: level,
     },

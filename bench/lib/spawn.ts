@@ -16,6 +16,8 @@ export interface SpawnOptions {
   name: string;
   /** Extra node flags, e.g. `--cpu-prof`. */
   nodeArgs?: string[];
+  /** The port it listens on, when the env sets it: `url()` then polls `/healthz` instead of reading the log. */
+  port?: number;
 }
 
 /**
@@ -28,6 +30,7 @@ export class NodeProcess {
   readonly name: string;
   readonly logPath: string;
   readonly proc: ChildProcess;
+  readonly #port: number | undefined;
   readonly #exit: Promise<number | null>;
   #offset = 0;
   #partial = '';
@@ -36,6 +39,7 @@ export class NodeProcess {
   constructor(script: string, options: SpawnOptions) {
     this.name = options.name;
     this.logPath = join(options.logDir, `${options.name}.log`);
+    this.#port = options.port;
     const fd = openSync(this.logPath, 'a');
     this.proc = spawn(
       process.execPath,
@@ -102,10 +106,29 @@ export class NodeProcess {
     }
   }
 
-  /** The `url` of the first JSON line that has one (`... listening`). */
-  async url(): Promise<string> {
-    const line = await this.waitForLine(/"url":"http/);
-    return (JSON.parse(line) as { url: string }).url;
+  /**
+   * Where it listens, once it does: its known port once `/healthz` answers (a service at
+   * LOG_LEVEL=warn does not log where it listens), else the `url` of its first JSON line
+   * that has one.
+   */
+  async url(timeoutMs = 30_000): Promise<string> {
+    if (this.#port === undefined) {
+      const line = await this.waitForLine(/"url":"http/, timeoutMs);
+      return (JSON.parse(line) as { url: string }).url;
+    }
+    const url = `http://127.0.0.1:${this.#port}`;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const ok = await fetch(`${url}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ok) return url;
+      if (this.proc.exitCode !== null) throw new Error(`${this.name} exited; see ${this.logPath}`);
+      if (Date.now() > deadline)
+        throw new Error(`${this.name}: not listening; see ${this.logPath}`);
+      await sleep(50);
+    }
   }
 
   /** Sends `signal` and waits for the exit; SIGKILL after `timeoutMs`. */

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { PersonaSimulator, type SimulatorOptions } from '@pp/persona-sim';
 import { redisKeys } from '@pp/shared';
-import { freePort, ServiceProcess, SpawnedRedis, uniquePrefix } from '@pp/testing';
+import { ServiceProcess, SpawnedRedis, uniquePrefix } from '@pp/testing';
 
 /**
  * The fault suite's pipeline: every service a real process on loopback (started as
@@ -24,11 +24,15 @@ export interface FleetOptions {
   webhooks?: boolean;
   /** More `redis-server` arguments. */
   redisArgs?: string[];
+  /** Redis with `requirepass`: every process, and `client`, then connect with it. */
+  redisPassword?: string;
 }
 
 export interface Fleet {
   prefix: string;
   redis: SpawnedRedis;
+  /** The REDIS_URL every process is given (with the password, if there is one). */
+  redisUrl: string;
   /** A connection of the test's own to the fleet's Redis (offline queue off: fails fast). */
   client: Redis;
   sim: PersonaSimulator;
@@ -66,11 +70,15 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
     ...(options.redisArgs ?? []),
   ]);
   const prefix = uniquePrefix('fault');
-  const client = new Redis(redis.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
-  const [gatewayPort, receiverPort] = await Promise.all([freePort(), freePort()]);
-  const receiverUrl = `http://127.0.0.1:${receiverPort}`;
-  const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
-
+  let redisUrl = redis.url;
+  if (options.redisPassword) {
+    // Set once the server answers (SpawnedRedis waits for a PING without a password).
+    const admin = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+    await admin.config('SET', 'requirepass', options.redisPassword);
+    admin.disconnect();
+    redisUrl = `redis://:${encodeURIComponent(options.redisPassword)}@127.0.0.1:${redis.port}`;
+  }
+  const client = new Redis(redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
   const sim = new PersonaSimulator({
     apiKeys: [FLEET_PERSONA_KEY],
     rateLimit: { limit: 60_000, windowMs: 60_000 },
@@ -78,24 +86,18 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
     ...options.sim,
   });
   await sim.listen();
-  if (options.webhooks !== false && !options.sim?.webhook) {
-    sim.webhooks.configure({
-      url: `${receiverUrl}/webhooks/persona`,
-      secrets: [FLEET_WEBHOOK_SECRET],
-      retryDelaysMs: [200, 400, 800, 1600, 3200],
-    });
-  }
 
-  const common = { REDIS_URL: redis.url, QUEUE_PREFIX: prefix, LOG_LEVEL: 'info' };
+  // Services listen on port 0 and say where in their "listening" line: no port race.
+  const common = { REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, LOG_LEVEL: 'info' };
   const receiver = new ServiceProcess('webhook-receiver', {
     ...common,
-    WEBHOOK_RECEIVER_PORT: String(receiverPort),
+    WEBHOOK_RECEIVER_PORT: '0',
     PERSONA_WEBHOOK_SECRETS: FLEET_WEBHOOK_SECRET,
     ...options.receiverEnv,
   });
   const gateway = new ServiceProcess('api-gateway', {
     ...common,
-    GATEWAY_PORT: String(gatewayPort),
+    GATEWAY_PORT: '0',
     GATEWAY_API_KEYS: FLEET_TOKEN,
     GATEWAY_CALLER_RATE_PER_MINUTE: '0',
     GATEWAY_MAX_BACKLOG: '0',
@@ -120,11 +122,30 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
     await worker.waitForLine(/workers started/);
     return worker;
   };
-  await Promise.all([
-    gateway.waitForLine(/api gateway listening/),
-    receiver.waitForLine(/listening/),
-    ...Array.from({ length: options.workers ?? 1 }, () => addWorker()),
-  ]);
+  const urlOf = (line: string) => (JSON.parse(line) as { url: string }).url;
+  let gatewayUrl: string;
+  let receiverUrl: string;
+  try {
+    [gatewayUrl, receiverUrl] = await Promise.all([
+      gateway.waitForLine(/api gateway listening/).then(urlOf),
+      receiver.waitForLine(/webhook receiver listening/).then(urlOf),
+      ...Array.from({ length: options.workers ?? 1 }, () => addWorker()),
+    ]);
+  } catch (err) {
+    // Leave nothing running behind a start that failed.
+    await Promise.all([gateway, receiver, ...workers].map((p) => p.kill()));
+    await sim.close();
+    client.disconnect();
+    await redis.stop();
+    throw err;
+  }
+  if (options.webhooks !== false && !options.sim?.webhook) {
+    sim.webhooks.configure({
+      url: `${receiverUrl}/webhooks/persona`,
+      secrets: [FLEET_WEBHOOK_SECRET],
+      retryDelaysMs: [200, 400, 800, 1600, 3200],
+    });
+  }
 
   const statuses = async (ids: string[]) => {
     const pipeline = client.pipeline();
@@ -137,6 +158,7 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
   return {
     prefix,
     redis,
+    redisUrl,
     client,
     sim,
     gatewayUrl,

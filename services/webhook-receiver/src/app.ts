@@ -43,6 +43,14 @@ export function buildApp(deps: ReceiverDeps): Express {
       return;
     }
     if ((err as { type?: string }).type === 'request.aborted') return;
+    // A body that is not in its Content-Encoding (400), or in one we cannot undo (415).
+    const status = (err as { status?: unknown }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      res
+        .status(status)
+        .json({ error: { code: 'bad_request', message: 'the request body could not be read' } });
+      return;
+    }
     deps.logger.error({ err }, 'unhandled error');
     res.status(500).json({ error: { code: 'internal', message: 'internal error' } });
   });

@@ -218,7 +218,7 @@ export class RequestStore {
 
   /**
    * queued → failed, with the reason. A failure that may be re-driven keeps the request's
-   * fields (until the record's retention); any other drops them.
+   * fields and tags (until the record's retention); any other drops them, as a submit does.
    */
   markFailed(id: string, error: RequestError): Promise<SettleResult> {
     return this.#settle(

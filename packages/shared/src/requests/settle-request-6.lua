@@ -5,8 +5,9 @@
 
   A submitted request is linked from its Persona transaction id (KEYS[3]); a Persona
   transaction already linked to another request is never claimed twice. The personal data
-  that only the Persona call needed (KEYS[2]) is dropped, except for a failure that may be
-  re-driven (ARGV[5] = '1'): it keeps its fields until the record's retention.
+  that only the Persona call needed (its fields, KEYS[2], and the caller's tags, which may
+  name a person as well) is dropped, except for a failure that may be re-driven (ARGV[5] =
+  '1'): it keeps both until the record's retention.
 
   KEYS[1] request record (hash)
   KEYS[2] request fields
@@ -44,5 +45,8 @@ if ARGV[1] == 'failed' then
   redis.call('EXPIRE', KEYS[5], ARGV[3])
 end
 redis.call('ZREM', KEYS[6], ARGV[6])
-if ARGV[5] ~= '1' then redis.call('DEL', KEYS[2]) end
+if ARGV[5] ~= '1' then
+  redis.call('DEL', KEYS[2])
+  redis.call('HDEL', KEYS[1], 'tags')
+end
 return 'settled'

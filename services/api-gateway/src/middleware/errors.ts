@@ -17,7 +17,7 @@ export function sendError(
   res.status(status).json(body);
 }
 
-/** Body-parser failures get their own status; anything else is a 500 with no internals. */
+/** Body-parser and router failures get their own status; anything else is a 500 with no internals. */
 export function errorHandler(err: unknown, _req: Request, res: Response, next: NextFunction): void {
   if (res.headersSent) {
     next(err);
@@ -43,8 +43,16 @@ export function errorHandler(err: unknown, _req: Request, res: Response, next: N
       return;
     case 'request.aborted':
       return;
-    default:
+    default: {
+      // Other errors the body parser or the router lay at the client's door (a body that is
+      // not in its Content-Encoding, a path with a broken %-escape) keep their 4xx.
+      const status = (err as { status?: unknown }).status;
+      if (typeof status === 'number' && status >= 400 && status < 500) {
+        sendError(res, status, 'bad_request', 'the request could not be read');
+        return;
+      }
       locals(res).log.error({ err }, 'unhandled error');
       sendError(res, 500, 'internal', 'internal error');
+    }
   }
 }

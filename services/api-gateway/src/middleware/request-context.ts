@@ -33,9 +33,9 @@ export function requestContext(logger: Logger) {
       locals(res).log.info(
         {
           method: req.method,
-          route:
-            (req.route as { path?: string } | undefined)?.path ??
-            req.path.replace(/req_[a-f0-9]+/g, ':id'),
+          // The route's pattern, never the path: a path no route matched may hold anything
+          // (an e-mail address, a name).
+          route: (req.route as { path?: string } | undefined)?.path ?? 'unmatched',
           status: res.statusCode,
           ms: Math.round(performance.now() - started),
         },
