@@ -548,13 +548,18 @@ describe('fault: sentinel personal data and secrets through every path', () => {
       row.ttls.push(pttl);
       found.set(doc?.name ?? key, row);
     }
-    const days = (ms: number) => `${(ms / 86_400_000).toFixed(ms < 86_400_000 ? 3 : 1)} d`;
+    const ttl = (ms: number) =>
+      ms < 3_600_000
+        ? `${Math.round(ms / 1000)} s`
+        : ms < 86_400_000
+          ? `${(ms / 3_600_000).toFixed(1)} h`
+          : `${(ms / 86_400_000).toFixed(1)} d`;
     console.info(
       [
         `Redis after settlement: ${dump.length} keys, ${dump.length - [...found.values()].reduce((n, r) => n + r.count, 0)} in BullMQ's queues; outside them:`,
         ...[...found.entries()].map(
           ([name, r]) =>
-            `  ${name.padEnd(20)} ${r.type.padEnd(6)} ${String(r.count).padStart(4)} key(s), TTL ${days(Math.min(...r.ttls))} - ${days(Math.max(...r.ttls))}`,
+            `  ${name.padEnd(20)} ${r.type.padEnd(6)} ${String(r.count).padStart(4)} key(s), TTL ${ttl(Math.min(...r.ttls))} - ${ttl(Math.max(...r.ttls))}`,
         ),
       ].join('\n'),
     );
