@@ -192,7 +192,7 @@ async function footprint(
     const keysTotal = byFamily.reduce((sum, [, b]) => sum + b, 0);
     const families = `${byFamily
       .slice(0, 8)
-      .map(([family, b]) => `${family} ${num(b / all, 0)}`)
+      .map(([family, b]) => `\`${family}\` ${num(b / all, 0)}`)
       .join(' · ')} (all keys ${num(keysTotal / all, 0)})`;
     const counts = await queue.getJobCounts('completed', 'failed');
     return {

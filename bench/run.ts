@@ -15,6 +15,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { format, resolveConfig } from 'prettier';
 import { PersonaSimulator } from '@pp/persona-sim';
 import { repoRoot } from '@pp/testing';
 import { eventsBench } from './events.ts';
@@ -143,6 +144,9 @@ if (!only && !values['no-write']) {
     '',
     ...(notes.length ? ['Notes:', '', ...notes.map((n) => `- ${n}`), ''] : []),
   ].join('\n');
-  writeFileSync(join(repoRoot, 'docs/benchmarks.md'), doc);
+  // Formatted as the repository's prettier check wants it.
+  const path = join(repoRoot, 'docs/benchmarks.md');
+  const options = (await resolveConfig(path)) ?? {};
+  writeFileSync(path, await format(doc, { ...options, filepath: path }));
   progress('written to docs/benchmarks.md');
 }

@@ -72,7 +72,7 @@ export class BenchRedis {
 }
 
 /** A key with its ids replaced by `*`: `pp:request:req_ab12…` → `pp:request:*`. */
-export const keyFamily = (key: string): string =>
+const keyFamily = (key: string): string =>
   key
     .split(':')
     .map((part) =>

@@ -23,7 +23,7 @@ import { FLEET_TOKEN, FLEET_WEBHOOK_SECRET, startFleet, type Fleet } from './fle
  * heap, measured after a full GC forced through its inspector, must come back to its level.
  */
 
-const RUNS = 3_000;
+const RUNS = 10_000;
 const WARM_UP = 200;
 /** Reproduce a run: the seed of each property is SEED + its index (printed on failure too). */
 const SEED = 20_261_128;
