@@ -10,7 +10,7 @@ import { ServiceProcess, SpawnedRedis, uniquePrefix } from '@pp/testing';
  * and steer it.
  */
 export const FLEET_TOKEN = 'fault-suite-gateway-token';
-export const FLEET_PERSONA_KEY = 'persona_sandbox_fault_suite';
+const FLEET_PERSONA_KEY = 'persona_sandbox_fault_suite';
 export const FLEET_WEBHOOK_SECRET = 'wbhsec_fault_suite_secret';
 
 export interface FleetOptions {

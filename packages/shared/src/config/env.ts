@@ -42,7 +42,7 @@ export function parseConfig<S extends z.ZodType>(
 }
 
 /** Secrets that may come from a file instead (`X_FILE=/run/secrets/x`), for Docker and Kubernetes. */
-export const SECRET_VARIABLES = [
+const SECRET_VARIABLES = [
   'REDIS_URL',
   'GATEWAY_API_KEYS',
   'PERSONA_API_KEY',

@@ -31,7 +31,7 @@ async function memorySettings(server: Redis): Promise<{ policy: string; maxmemor
  * but `noeviction`, warns when no `maxmemory` is set (Redis then grows until the machine
  * kills it, which loses as much as eviction does).
  */
-export async function checkMemoryPolicy(redis: Redis, logger: Logger): Promise<void> {
+async function checkMemoryPolicy(redis: Redis, logger: Logger): Promise<void> {
   for (const server of redisServers(redis)) {
     const { policy, maxmemory } = await memorySettings(server);
     if (policy !== 'noeviction') throw new EvictingRedisError(policy);

@@ -5,7 +5,7 @@ import type { z } from 'zod';
  * wider or longer is a 400 that names the path, checked without recursion so that no shape
  * can overflow the stack.
  */
-export const FIELDS_BOUNDS = {
+const FIELDS_BOUNDS = {
   /** Levels of objects or arrays inside `fields`. */
   maxDepth: 8,
   /** Keys and array items in all, at every level. */
