@@ -6,6 +6,7 @@
  *
  *   pnpm bench [--quick] [--only gateway,receiver,events,latency,memory,limiter] [--no-write]
  *              [--keep-logs] [--rounds N] [--backlog N] [--limiter-seconds N]
+ *              [--fsync always|everysec]
  *
  * `--only` runs some benchmarks and never writes the docs; the last three override the
  * mode's sizes (the docs say which were used).
@@ -24,7 +25,7 @@ import { latencyBench } from './latency.ts';
 import type { BenchContext, BenchResult } from './lib/context.ts';
 import { PERSONA_KEY } from './lib/fixtures.ts';
 import { FULL, QUICK } from './lib/mode.ts';
-import { BenchRedis, REDIS_ARGS } from './lib/redis.ts';
+import { BenchRedis, redisArgs } from './lib/redis.ts';
 import { markdownTable, type Row } from './lib/table.ts';
 import { limiterBench } from './limiter.ts';
 import { memoryBench } from './memory.ts';
@@ -48,6 +49,7 @@ const { values } = parseArgs({
     rounds: { type: 'string' },
     backlog: { type: 'string' },
     'limiter-seconds': { type: 'string' },
+    fsync: { type: 'string', default: 'always' },
   },
 });
 const override = (v: string | undefined, fallback: number) =>
@@ -71,7 +73,11 @@ const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
 const progress = (msg: string) => process.stderr.write(`[${elapsed()}] ${msg}\n`);
 
 const logDir = mkdtempSync(join(tmpdir(), 'pp-bench-'));
-const redis = await BenchRedis.start();
+if (values.fsync !== 'always' && values.fsync !== 'everysec') {
+  throw new Error('--fsync is always (production) or everysec');
+}
+const fsync = values.fsync;
+const redis = await BenchRedis.start(fsync);
 const sim = new PersonaSimulator({ apiKeys: [PERSONA_KEY], decisionDelayMs: 3_600_000 });
 await sim.listen();
 const simUrl = sim.url;
@@ -124,7 +130,7 @@ function codeVersion(): string {
 }
 const cpu = cpus();
 const header = [
-  `Mode ${mode.name} (${mode.rounds} rounds, ${mode.loadSeconds} s HTTP runs, backlog ${mode.backlog}, limiter ${mode.limiterSeconds} s), ${new Date().toISOString().slice(0, 10)}, ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}, ${codeVersion()}, redis-server ${redisVersion} ${REDIS_ARGS.join(' ')}, ${elapsed()} in all.`,
+  `Mode ${mode.name} (${mode.rounds} rounds, ${mode.loadSeconds} s HTTP runs, backlog ${mode.backlog}, limiter ${mode.limiterSeconds} s), ${new Date().toISOString().slice(0, 10)}, ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}, ${codeVersion()}, redis-server ${redisVersion} ${redisArgs(fsync).join(' ')}, ${elapsed()} in all.`,
   `Load average (1 min) ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end: other work on the machine competes with the benchmark for the same cores.`,
   `Ratios are ours / plain: the median over ${mode.rounds} rounds of each round's ratio (rounds alternate ours and plain, the order rotating); absolute figures are medians over the rounds.`,
 ].join('\n');

@@ -3,15 +3,15 @@ import { SpawnedRedis } from '@pp/testing';
 
 /**
  * The benchmark's own redis-server on a free port, configured as production runs it
- * (docker-compose.yml): an append-only file fsynced every second, `noeviction`. No
- * password (AUTH is one command per connection) and no maxmemory (the full run holds
- * more than compose's 512 MB at its peak).
+ * (docker-compose.yml): an append-only file fsynced on every write (`always`; `everysec`
+ * with `--fsync everysec`), `noeviction`. No password (AUTH is one command per connection)
+ * and no maxmemory (the full run holds more than compose's 512 MB at its peak).
  */
-export const REDIS_ARGS = [
+export const redisArgs = (fsync: 'always' | 'everysec'): string[] => [
   '--appendonly',
   'yes',
   '--appendfsync',
-  'everysec',
+  fsync,
   '--maxmemory-policy',
   'noeviction',
 ];
@@ -25,8 +25,8 @@ export class BenchRedis {
     this.client = new Redis(server.url, { maxRetriesPerRequest: 1 });
   }
 
-  static async start(): Promise<BenchRedis> {
-    return new BenchRedis(await SpawnedRedis.start(REDIS_ARGS));
+  static async start(fsync: 'always' | 'everysec' = 'always'): Promise<BenchRedis> {
+    return new BenchRedis(await SpawnedRedis.start(redisArgs(fsync)));
   }
 
   get url(): string {
