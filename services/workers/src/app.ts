@@ -74,13 +74,15 @@ export async function startWorkers(
     logger: logger.child({ component: 'persona-client' }),
     observer: observability.personaObserver,
   });
-  const store = new RequestStore(connection, { prefix });
-  const events = createEventStores(connection, {
+  // Our stores on a connection of their own (see createRedis's `store`).
+  const stores = createRedis({ url: config.REDIS_URL, role: 'store', name: 'stores', logger });
+  const store = new RequestStore(stores, { prefix });
+  const events = createEventStores(stores, {
     prefix,
     dedupeTtlSeconds: config.PERSONA_EVENT_DEDUPE_TTL_SECONDS,
     foreignTtlSeconds: Math.ceil(config.EVENT_LINK_TIMEOUT_MS / 1000),
   });
-  const gate = new EventGate(connection, {
+  const gate = new EventGate(stores, {
     prefix,
     claimTtlMs: config.WEBHOOK_CLAIM_TTL_MS,
     dedupeTtlSeconds: config.PERSONA_EVENT_DEDUPE_TTL_SECONDS,
@@ -91,7 +93,7 @@ export async function startWorkers(
     logger,
     store,
     events,
-    cursor: new SweepCursorStore(connection, { prefix }),
+    cursor: new SweepCursorStore(stores, { prefix }),
     persona,
     limiter,
     producers,
@@ -192,6 +194,7 @@ export async function startWorkers(
       await Promise.race([Promise.all([...running].reverse().map((w) => w.close())), deadline]);
       await observability.close();
       await producers.close();
+      stores.disconnect();
       connection.disconnect();
     },
   };

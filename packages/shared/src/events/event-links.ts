@@ -1,6 +1,9 @@
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../redis/keys.ts';
+import { LuaScript } from '../redis/lua-script.ts';
 import type { EventSummary } from '../webhooks/envelope.ts';
+
+const takeScript = new LuaScript(new URL('./take-n.lua', import.meta.url));
 
 export interface EventLinksOptions {
   /** How long parked and late events are kept (the dedupe window). */
@@ -29,12 +32,12 @@ export class EventLinks {
 
   /** Remembers which transaction these verifications and reports belong to. */
   async linkObjects(transactionId: string, objects: readonly { id: string }[]): Promise<void> {
-    if (objects.length === 0) return;
-    const m = this.#redis.multi();
-    for (const o of objects) {
-      m.set(this.#keys.objectLink(o.id), transactionId, 'EX', this.#o.retentionSeconds);
-    }
-    await m.exec();
+    // One command each (every SET carries its TTL), sent together by autopipelining.
+    await Promise.all(
+      objects.map((o) =>
+        this.#redis.set(this.#keys.objectLink(o.id), transactionId, 'EX', this.#o.retentionSeconds),
+      ),
+    );
   }
 
   transactionForObject(objectId: string): Promise<string | null> {
@@ -89,10 +92,6 @@ export class EventLinks {
   /** Reads every key's members (a set's or a hash's values) and deletes the keys, atomically. */
   async #take(keys: string[], read: 'smembers' | 'hvals'): Promise<string[][]> {
     if (keys.length === 0) return [];
-    const m = this.#redis.multi();
-    for (const key of keys) m[read](key);
-    m.del(...keys);
-    const replies = (await m.exec()) as [Error | null, unknown][];
-    return replies.slice(0, keys.length).map(([, values]) => values as string[]);
+    return (await takeScript.run(this.#redis, keys, [read])) as string[][];
   }
 }

@@ -1,5 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../redis/keys.ts';
+import { LuaScript } from '../redis/lua-script.ts';
+
+const markSentScript = new LuaScript(new URL('./mark-sent-1.lua', import.meta.url));
 
 /** The jobs one status change must put on business-action queues. */
 export interface FanOutPlan {
@@ -34,7 +37,6 @@ export class FanOutLedger {
   }
 
   async markSent(eventId: string, queue: string): Promise<void> {
-    const key = this.#keys.fanOutSent(eventId);
-    await this.#redis.multi().sadd(key, queue).expire(key, this.#ttl).exec();
+    await markSentScript.run(this.#redis, [this.#keys.fanOutSent(eventId)], [queue, this.#ttl]);
   }
 }

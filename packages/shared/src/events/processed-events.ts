@@ -23,11 +23,12 @@ export class ProcessedEvents {
 
   /** Remembers the event as processed for the dedupe window and drops its fan-out ledger. */
   async markProcessed(eventId: string): Promise<void> {
-    await this.#redis
-      .multi()
-      .set(this.#keys.eventDone(eventId), '1', 'EX', this.#ttl)
-      .del(this.#keys.fanOutPlan(eventId), this.#keys.fanOutSent(eventId))
-      .exec();
+    // In this order, sent together by autopipelining: the mark carries its own TTL, and a
+    // ledger left behind by a crash in between expires with the dedupe window.
+    await Promise.all([
+      this.#redis.set(this.#keys.eventDone(eventId), '1', 'EX', this.#ttl),
+      this.#redis.del(this.#keys.fanOutPlan(eventId), this.#keys.fanOutSent(eventId)),
+    ]);
   }
 
   /** Events that name no transaction of ours, or whose names we do not route: ids and names only. */

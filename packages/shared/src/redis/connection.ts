@@ -1,6 +1,7 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { clusterSeed, isClusterUrl } from './cluster.ts';
+import { LuaScript } from './lua-script.ts';
 
 export { isClusterUrl } from './cluster.ts';
 
@@ -8,8 +9,15 @@ export { isClusterUrl } from './cluster.ts';
  * `producer`: HTTP services. Commands fail at once while Redis is away (no offline queue,
  * a command timeout), so a request answers 503 instead of hanging.
  * `worker`: BullMQ workers. Commands wait for the connection to come back, forever.
+ * `store`: the workers' own stores, as `worker`, on a connection BullMQ never uses.
+ *
+ * `producer` and `store` pipeline automatically: the commands that concurrent requests
+ * (jobs) issue in one event-loop tick go out as one write and come back as one read, each
+ * with its own reply and in order. Not `worker`: BullMQ's worker connections are reported
+ * to misbehave with it (taskforcesh/bullmq#457). A connection BullMQ has loaded its scripts
+ * on also makes every MULTI copy them, which is why the stores have their own.
  */
-type RedisRole = 'producer' | 'worker';
+type RedisRole = 'producer' | 'worker' | 'store';
 
 export interface RedisConnectionOptions {
   /** `redis://`/`rediss://` for one server, `redis+cluster://`/`rediss+cluster://` and a seed node for a cluster. */
@@ -40,9 +48,16 @@ export function createRedis({
           enableOfflineQueue: false,
           maxRetriesPerRequest: 1,
           commandTimeout: commandTimeoutMs,
+          enableAutoPipelining: true,
         }
-      : { ...common, maxRetriesPerRequest: null, enableOfflineQueue: true };
+      : {
+          ...common,
+          maxRetriesPerRequest: null,
+          enableOfflineQueue: true,
+          enableAutoPipelining: role === 'store',
+        };
   const redis = isClusterUrl(url) ? createCluster(url, options) : new Redis(url, options);
+  LuaScript.defineAll(redis);
   let lastError = '';
   const onError = (err: Error & { code?: string }, node?: string) => {
     // One line per distinct failure; reconnect attempts repeat the same error many times.

@@ -65,10 +65,7 @@ export async function acceptTransaction(
     }
     const { request } = result;
     await deps.withDeadline(deps.enqueue(request.id, request.correlationId));
-    logger.info(
-      { requestId: request.id, transactionTypeId: request.transactionTypeId },
-      'transaction request accepted',
-    );
+    // Logged once, in the request's line (its `requestId`), not in a line of its own.
     return { kind: 'accepted', id: request.id, status: 'queued' };
   } catch (err) {
     logger.warn({ err }, 'could not record or enqueue the request');

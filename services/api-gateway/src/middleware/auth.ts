@@ -25,9 +25,7 @@ export function bearerAuth(callers: readonly CallerToken[]) {
       sendError(res, 401, 'unauthorized', 'a valid bearer token is required');
       return;
     }
-    const l = locals(res);
-    l.caller = caller;
-    l.log = l.log.child({ caller });
+    locals(res).caller = caller;
     next();
   };
 }

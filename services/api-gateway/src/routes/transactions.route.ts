@@ -69,6 +69,9 @@ export function transactionsRouter(deps: TransactionsDeps): Router {
       { correlationId, caller, idempotencyKey },
       log,
     );
+    if (outcome.kind === 'accepted' || outcome.kind === 'replayed') {
+      locals(res).requestId = outcome.id;
+    }
     switch (outcome.kind) {
       case 'accepted':
         res

@@ -112,9 +112,8 @@ export async function applyEvent(
 
   // Fan out from the stored plan: this run's, or the one a crashed run left half done.
   const fannedOut: string[] = [];
-  const stored = await ledger.plan(eventId);
+  const [stored, sent] = await Promise.all([ledger.plan(eventId), ledger.sentQueues(eventId)]);
   if (stored) {
-    const sent = await ledger.sentQueues(eventId);
     for (const queue of stored.queues) {
       if (sent.has(queue)) continue;
       await deps.fanOut(queue, stored.payload as ActionPayload);
