@@ -30,6 +30,7 @@ export type ApplyOutcome =
 export async function applyEvent(
   deps: ApplyEventDeps,
   summary: EventSummary,
+  /** `log` carries the event's id and name. */
   ctx: { waitedMs: number; log: Logger },
 ): Promise<ApplyOutcome> {
   const { store } = deps;
@@ -70,7 +71,6 @@ export async function applyEvent(
   }
   const { requestId, transactionId } = link;
   const request = await store.get(requestId);
-  const log = ctx.log.child({ requestId, correlationId: request?.correlationId });
 
   if (summary.object?.type === 'transaction' && summary.related.length > 0) {
     const ids = summary.related.map((r) => r.id);
@@ -123,10 +123,10 @@ export async function applyEvent(
   }
   await processed.markProcessed(eventId);
 
-  log.info(
+  ctx.log.info(
     {
-      eventId,
-      eventName: summary.name,
+      requestId,
+      correlationId: request?.correlationId,
       status,
       previous: applied.previous,
       applied: applied.applied,
