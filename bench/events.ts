@@ -2,9 +2,9 @@
  * Benchmark 3a: drain rate of the event pipeline. A backlog of signed webhook deliveries
  * (three events per linked request, 10 % delivered twice, shuffled) is admitted by the
  * receiver's path (signature, envelope, dedupe gate, enqueue) into the paused events queue;
- * then the queue resumes and N worker processes (production defaults: EVENT_CONCURRENCY 16,
+ * then the queue resumes and N worker processes (production defaults: EVENT_CONCURRENCY 64,
  * LOG_LEVEL info) drain it through dedupe, linking, state and fan-out. The baseline: N plain
- * BullMQ worker processes (concurrency 16, no-op processor) draining as many no-op jobs.
+ * BullMQ worker processes (concurrency 64, no-op processor) draining as many no-op jobs.
  */
 import type { Queue } from 'bullmq';
 import { catalog } from '@pp/shared';

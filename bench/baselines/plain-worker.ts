@@ -1,6 +1,6 @@
 /**
  * The plain baseline of an event worker: a BullMQ Worker with a no-op processor at
- * `PLAIN_CONCURRENCY` (16, our EVENT_CONCURRENCY default). With `FORWARD_QUEUE` set it adds
+ * `PLAIN_CONCURRENCY` (64, our EVENT_CONCURRENCY default). With `FORWARD_QUEUE` set it adds
  * one job there per job (job id: the job's id), the plain twin of our fan-out, for the
  * end-to-end latency. No logging, no metrics.
  */
@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { baselineEnv, exitOnSignals, say } from './env.ts';
 
 const name = process.env.PLAIN_QUEUE ?? 'plain-events';
-const concurrency = Number(process.env.PLAIN_CONCURRENCY ?? 16);
+const concurrency = Number(process.env.PLAIN_CONCURRENCY ?? 64);
 const forwardTo = process.env.FORWARD_QUEUE;
 
 const connection = new Redis(baselineEnv.redisUrl, { maxRetriesPerRequest: null });

@@ -56,7 +56,7 @@ export async function startReceiver(
 }
 
 /**
- * A worker process with the production defaults (EVENT_CONCURRENCY 16, LOG_LEVEL info),
+ * A worker process with the production defaults (EVENT_CONCURRENCY 64, LOG_LEVEL info),
  * no health listener, and the event-stream sweep off (it would call the simulator).
  */
 export function startWorker(
