@@ -23,6 +23,8 @@ interface Service {
   container_name?: string;
   profiles?: string[];
   healthcheck?: { test?: string | string[]; disable?: boolean };
+  /** v1 prints `mem_limit` as given (`512m`), v2 in bytes. */
+  mem_limit?: string | number;
 }
 interface ComposeConfig {
   services: Record<string, Service>;
@@ -151,7 +153,7 @@ describe('docker-compose.yml', () => {
   );
 
   it.skipIf(!compose)(
-    `When its config is parsed, then every service has a healthcheck and workers have no host ports or fixed name, so they scale${skipped}`,
+    `When its config is parsed, then every service has a healthcheck, every Node service the README's memory limit, and workers have no host ports or fixed name, so they scale${skipped}`,
     () => {
       const { services } = composeConfig({ profile: 'sim' });
       expect(Object.keys(services).sort()).toEqual([
@@ -165,6 +167,7 @@ describe('docker-compose.yml', () => {
         expect(service.healthcheck?.disable, name).not.toBe(true);
         expect(words(service.healthcheck?.test).length, name).toBeGreaterThan(1);
         expect(words(service.healthcheck?.test), name).not.toContain('NONE');
+        if (name !== 'redis') expect(String(service.mem_limit), name).toMatch(/^(512m|536870912)$/);
       }
       expect(services.workers?.ports).toBeUndefined();
       expect(services.workers?.container_name).toBeUndefined();
