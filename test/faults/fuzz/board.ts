@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { actionQueuesOf, catalog, DEFAULT_ROUTING_RULES } from '@pp/shared';
-import { bearer } from './gateway-post.ts';
 import type { Sent } from './http.ts';
-import { extraHeaders, headerValue, pathSegment, queryString } from './pieces.ts';
+import { bearer, extraHeaders, headerValue, pathSegment, queryString } from './pieces.ts';
 
 /** Bull Board: its page, its static files and every API route, with arbitrary basic auth. */
 
+/** The board's login, which the gateway is given. */
 export const ADMIN = { user: 'fuzz-admin', password: 'fuzz-admin-password-0123' };
 
 const basic = (credentials: string) => `Basic ${Buffer.from(credentials).toString('base64')}`;

@@ -2,11 +2,10 @@ import fc from 'fast-check';
 import { FLEET_TOKEN } from '../fleet.ts';
 import { postBody, type PostBody } from './gateway-body.ts';
 import type { Sent } from './http.ts';
-import { contentEncoding, extraHeaders, headerValue, type Encoding } from './pieces.ts';
+import { bearer, contentEncoding, extraHeaders, headerValue, type Encoding } from './pieces.ts';
 
 /** The gateway's POST /v1/transactions: bodies with odd headers, and the answer each must get. */
 
-export const bearer = `Bearer ${FLEET_TOKEN}`;
 const postAuth = fc.oneof(
   {
     weight: 8,

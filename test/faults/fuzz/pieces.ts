@@ -1,8 +1,12 @@
 import { brotliCompressSync, constants, deflateSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { seededRandom } from '@pp/testing';
+import { FLEET_TOKEN } from '../fleet.ts';
 
 /** Pieces every endpoint's cases are made of. */
+
+/** The fleet's token, as a caller of the gateway sends it. */
+export const bearer = `Bearer ${FLEET_TOKEN}`;
 
 /** Characters Node sends in a header value: tab, printable ASCII and Latin-1. */
 const headerChar = fc

@@ -1,7 +1,14 @@
 import fc from 'fast-check';
-import { bearer } from './gateway-post.ts';
 import type { Sent } from './http.ts';
-import { bulk, extraHeaders, headerValue, methods, pathSegment, queryString } from './pieces.ts';
+import {
+  bearer,
+  bulk,
+  extraHeaders,
+  headerValue,
+  methods,
+  pathSegment,
+  queryString,
+} from './pieces.ts';
 
 /** The reads: the gateway's GET /v1/transactions/:id, and /healthz, /readyz and /metrics. */
 

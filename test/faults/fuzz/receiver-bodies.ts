@@ -48,11 +48,11 @@ const ref = fc.record({
   id: personaIdArb,
 });
 
-/** A Persona webhook body as Persona would send it, in any key casing, maybe broken once. */
 /** Mostly what Persona sends, sometimes anything. */
 const mostly = <T, U>(usual: fc.Arbitrary<T>, odd: fc.Arbitrary<U>) =>
   fc.oneof({ weight: 8, arbitrary: usual }, { weight: 1, arbitrary: odd });
 
+/** A Persona webhook body as Persona would send it, in any key casing, maybe broken once. */
 const nearValidEvent = fc
   .record({
     style: fc.constantFrom<Inflection>('kebab', 'snake', 'camel'),

@@ -5,17 +5,19 @@ import { expect } from 'vitest';
  * Properties run with several cases in flight. The cases are the ones
  * `fc.assert(fc.asyncProperty(arbitrary, check), { seed })` would try, in the same order:
  * drawn with `fc.sample` a window at a time (a window starts at its `path`, fast-check's own
- * replay position), so a failing case is named by its seed and index and comes back with
- * `fc.sample(arbitrary, { seed, path: String(index), numRuns: 1 })[0]`.
+ * replay position). A failing case is reported with its seed and index: it comes back with
+ * `fc.sample(arbitrary, { seed, path: String(index), numRuns: 1 })[0]`, and
+ * `fc.assert(fc.asyncProperty(arbitrary, check), { seed, path: String(index) })` runs it
+ * again, alone, and shrinks it.
  */
 
 /** Runs `numRuns` cases drawn from `seed`; rejects with the failing ones. */
 export type Property = (numRuns: number, seed: number) => Promise<void>;
 
 /** Cases in flight at once, per property. */
-const CONCURRENCY = 12;
+const CONCURRENCY = 8;
 /** Cases drawn at a time: bodies of up to a megabyte are not all held at once. */
-const WINDOW = 200;
+const WINDOW = 500;
 /** Failures reported (every one in flight is kept; the first ones are shown). */
 const SHOWN = 3;
 
@@ -34,7 +36,8 @@ function report(failures: Failure[], seed: number, numRuns: number): string {
     .slice(0, SHOWN)
     .map(({ index, value, error }) =>
       [
-        `case ${index} of ${numRuns} failed; replay: { seed: ${seed}, path: "${index}" }`,
+        `case ${index} of ${numRuns} failed (seed ${seed}, path "${index}": ` +
+          `fc.sample(arbitrary, { seed, path, numRuns: 1 }) draws it again)`,
         cut(error instanceof Error ? error.message : String(error)),
         `Case: ${cut(fc.stringify(value))}`,
       ].join('\n'),
@@ -69,7 +72,7 @@ export function fuzz<T>(
       }
     }
     const source = cases();
-    const start = ({ index, value }: { index: number; value: T }) => {
+    const launch = ({ index, value }: { index: number; value: T }) => {
       const key = lane?.(value);
       const before = key === undefined ? undefined : lanes.get(key);
       const run = (async () => {
@@ -90,7 +93,7 @@ export function fuzz<T>(
       Array.from({ length: CONCURRENCY }, async () => {
         for (let next = source.next(); !next.done; next = source.next()) {
           if (failures.length > 0) return;
-          await start(next.value);
+          await launch(next.value);
         }
       }),
     );
@@ -104,9 +107,8 @@ export function fuzz<T>(
  */
 export async function runAll(properties: Record<string, Property>, numRuns: number, seed: number) {
   const names = Object.keys(properties);
-  const t0 = performance.now();
   const results = await Promise.allSettled(
-    names.map((name, i) => properties[name]!(numRuns, seed + i).finally(() => console.info(`TIMING ${name} ${numRuns}: ${Math.round(performance.now() - t0)} ms`))),
+    names.map((name, i) => properties[name]!(numRuns, seed + i)),
   );
   const failures = results.flatMap((r, i) =>
     r.status === 'rejected' ? [`${names[i]}: ${(r.reason as Error).message}`] : [],
