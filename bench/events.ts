@@ -54,9 +54,15 @@ export async function eventsBench(ctx: BenchContext): Promise<BenchResult> {
 async function drainAt(ctx: BenchContext, n: number): Promise<{ rows: Row[]; notes: string[] }> {
   const { mode, redis } = ctx;
   const client = redis.client;
-  const ours = Array.from({ length: n }, (_, i) => startWorker(ctx, `workers-${n}p-${i}`));
+  const concurrency = String(ctx.mode.eventConcurrency);
+  const ours = Array.from({ length: n }, (_, i) =>
+    startWorker(ctx, `workers-${n}p-${i}`, { EVENT_CONCURRENCY: concurrency }),
+  );
   const plain = Array.from({ length: n }, (_, i) =>
-    startPlain(ctx, 'plain-worker', `plain-worker-${n}p-${i}`, { PLAIN_QUEUE: 'plain-events' }),
+    startPlain(ctx, 'plain-worker', `plain-worker-${n}p-${i}`, {
+      PLAIN_QUEUE: 'plain-events',
+      PLAIN_CONCURRENCY: concurrency,
+    }),
   );
   const eventsQueue = queueOf(client, catalog.personaEvents.name, OUR_PREFIX);
   const plainQueue = queueOf(client, 'plain-events', PLAIN_PREFIX);

@@ -6,9 +6,10 @@
  *
  *   pnpm bench [--quick] [--only gateway,receiver,events,latency,memory,limiter] [--no-write]
  *              [--keep-logs] [--rounds N] [--backlog N] [--limiter-seconds N]
+ *              [--event-concurrency N]
  *              [--fsync always|everysec]
  *
- * `--only` runs some benchmarks and never writes the docs; the last three override the
+ * `--only` runs some benchmarks and never writes the docs; the last four override the
  * mode's sizes (the docs say which were used).
  */
 import { execFileSync } from 'node:child_process';
@@ -49,6 +50,7 @@ const { values } = parseArgs({
     rounds: { type: 'string' },
     backlog: { type: 'string' },
     'limiter-seconds': { type: 'string' },
+    'event-concurrency': { type: 'string' },
     fsync: { type: 'string', default: 'always' },
   },
 });
@@ -60,6 +62,7 @@ const mode = {
   rounds: override(values.rounds, base.rounds),
   backlog: override(values.backlog, base.backlog),
   limiterSeconds: override(values['limiter-seconds'], base.limiterSeconds),
+  eventConcurrency: override(values['event-concurrency'], base.eventConcurrency),
 };
 const only = values.only?.split(',').map((s) => s.trim());
 for (const name of only ?? []) {
@@ -130,7 +133,7 @@ function codeVersion(): string {
 }
 const cpu = cpus();
 const header = [
-  `Mode ${mode.name} (${mode.rounds} rounds, ${mode.loadSeconds} s HTTP runs, backlog ${mode.backlog}, limiter ${mode.limiterSeconds} s), ${new Date().toISOString().slice(0, 10)}, ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}, ${codeVersion()}, redis-server ${redisVersion} ${redisArgs(fsync).join(' ')}, ${elapsed()} in all.`,
+  `Mode ${mode.name} (${mode.rounds} rounds, ${mode.loadSeconds} s HTTP runs, backlog ${mode.backlog}, event concurrency ${mode.eventConcurrency}, limiter ${mode.limiterSeconds} s), ${new Date().toISOString().slice(0, 10)}, ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}, ${codeVersion()}, redis-server ${redisVersion} ${redisArgs(fsync).join(' ')}, ${elapsed()} in all.`,
   `Load average (1 min) ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end: other work on the machine competes with the benchmark for the same cores.`,
   `Ratios are ours / plain: the median over ${mode.rounds} rounds of each round's ratio (rounds alternate ours and plain, the order rotating); absolute figures are medians over the rounds.`,
 ].join('\n');

@@ -15,6 +15,8 @@ export interface Mode {
   drainWindowSeconds: number;
   /** Worker process counts of the drain benchmark. */
   drainProcesses: number[];
+  /** Event jobs per worker process, ours and plain alike (our EVENT_CONCURRENCY default). */
+  eventConcurrency: number;
   /** The steady end-to-end run: events per second, and for how long. */
   e2eRate: number;
   e2eSeconds: number;
@@ -34,6 +36,7 @@ export const QUICK: Mode = {
   backlog: 1_500,
   drainWindowSeconds: 30,
   drainProcesses: [1, 3],
+  eventConcurrency: 64,
   e2eRate: 500,
   e2eSeconds: 2,
   memoryRequests: 200,
@@ -50,6 +53,7 @@ export const FULL: Mode = {
   backlog: 50_000,
   drainWindowSeconds: 20,
   drainProcesses: [1, 3],
+  eventConcurrency: 64,
   e2eRate: 500,
   e2eSeconds: 8,
   memoryRequests: 2_000,
