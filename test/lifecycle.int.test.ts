@@ -12,6 +12,7 @@ import {
   ServiceProcess,
   SpawnedRedis,
   uniquePrefix,
+  transactionEventBody,
 } from '@pp/testing';
 
 /**
@@ -123,23 +124,7 @@ const gatewayHeaders = (key?: string): Record<string, string> => ({
 });
 
 const eventBody = (id: string) =>
-  JSON.stringify({
-    data: {
-      type: 'event',
-      id,
-      attributes: {
-        name: 'transaction.status-updated',
-        'created-at': new Date().toISOString(),
-        payload: {
-          data: {
-            type: 'transaction',
-            id: 'txn_lifecycle1',
-            attributes: { status: 'approved', fields: {} },
-          },
-        },
-      },
-    },
-  });
+  transactionEventBody(id, 'txn_lifecycle1', { status: 'approved', fields: {} });
 
 const webhookHeaders = (raw: string): Record<string, string> => ({
   'content-type': 'application/json',

@@ -4,3 +4,4 @@ export * from './log-capture.ts';
 export * from './redis.ts';
 export * from './process.ts';
 export * from './wait.ts';
+export * from './persona-event.ts';

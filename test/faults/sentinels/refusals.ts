@@ -1,4 +1,5 @@
 import { personaSignature } from '@pp/persona-sim';
+import { transactionEventBody } from '@pp/testing';
 import { personalBody, personalFields, REF, SENTINEL } from './needles.ts';
 
 /** What must be refused, sentinels in each: by the gateway, and by the webhook receiver. */
@@ -31,27 +32,11 @@ export const gatewayRefusals: [string, RequestInit, number][] = [
 
 /** A Persona event about a transaction that is not ours, with sentinel fields. */
 const event = (id: string) =>
-  JSON.stringify({
-    data: {
-      type: 'event',
-      id,
-      attributes: {
-        name: 'transaction.status-updated',
-        'created-at': new Date().toISOString(),
-        payload: {
-          data: {
-            type: 'transaction',
-            id: 'txn_sntlforeign',
-            attributes: {
-              status: 'approved',
-              'reference-id': `${REF}-webhook`,
-              fields: personalFields(),
-              tags: [SENTINEL.tag],
-            },
-          },
-        },
-      },
-    },
+  transactionEventBody(id, 'txn_sntlforeign', {
+    status: 'approved',
+    'reference-id': `${REF}-webhook`,
+    fields: personalFields(),
+    tags: [SENTINEL.tag],
   });
 
 /**
