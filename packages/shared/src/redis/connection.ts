@@ -16,6 +16,9 @@ export { isClusterUrl } from './cluster.ts';
  * with its own reply and in order. Not `worker`: BullMQ's worker connections are reported
  * to misbehave with it (taskforcesh/bullmq#457). A connection BullMQ has loaded its scripts
  * on also makes every MULTI copy them, which is why the stores have their own.
+ * Autopipelining needs every script defined before a pipeline is pending (redis/ioredis#1931):
+ * ours are defined here, at creation; BullMQ defines its own on a shared connection in the
+ * microtask after `ready`, before any request can reach it.
  */
 type RedisRole = 'producer' | 'worker' | 'store';
 
