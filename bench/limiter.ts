@@ -1,6 +1,5 @@
 /**
- * Benchmark 5: the fleet-wide Persona budget, bench/limiter.bench.ts's method on the
- * benchmark's own Redis: 1, 3 and 8 worker processes against the simulator at the real
+ * Benchmark 5: the fleet-wide Persona budget, on the benchmark's own Redis: 1, 3 and 8 worker processes against the simulator at the real
  * budget (300 a minute, one-minute window) with a backlog larger than the run can drain.
  * Requests sent, the most in any rolling 60 s, utilisation, 429s and the p50/p99 wait for
  * a slot (from a job's first ask to its call reaching Persona).

@@ -9,13 +9,16 @@ export const PLAIN_PREFIX = 'plain';
 
 type Level = 'info' | 'warn';
 
-export async function startGateway(
+/** One of our HTTP services on a free port (`portVariable`), against the benchmark's Redis. */
+async function startHttpService(
   ctx: BenchContext,
+  service: 'api-gateway' | 'webhook-receiver',
   name: string,
-  level: Level = 'info',
+  portVariable: string,
+  env: Record<string, string>,
 ): Promise<NodeProcess> {
   const port = await freePort();
-  return NodeProcess.service('api-gateway', {
+  return NodeProcess.service(service, {
     name,
     logDir: ctx.logDir,
     nodeArgs: ctx.serviceNodeArgs,
@@ -23,35 +26,27 @@ export async function startGateway(
     env: {
       REDIS_URL: ctx.redis.url,
       QUEUE_PREFIX: OUR_PREFIX,
-      GATEWAY_PORT: String(port),
-      GATEWAY_API_KEYS: GATEWAY_TOKEN,
-      // One caller sends everything: its rate limit and the backlog cap stay on (their
-      // checks run) but so high that they never refuse.
-      GATEWAY_CALLER_RATE_PER_MINUTE: '100000000',
-      GATEWAY_MAX_BACKLOG: '100000000',
-      LOG_LEVEL: level,
+      [portVariable]: String(port),
+      ...env,
     },
   });
 }
 
-export async function startReceiver(
-  ctx: BenchContext,
-  name: string,
-  level: Level = 'info',
-): Promise<NodeProcess> {
-  const port = await freePort();
-  return NodeProcess.service('webhook-receiver', {
-    name,
-    logDir: ctx.logDir,
-    nodeArgs: ctx.serviceNodeArgs,
-    port,
-    env: {
-      REDIS_URL: ctx.redis.url,
-      QUEUE_PREFIX: OUR_PREFIX,
-      WEBHOOK_RECEIVER_PORT: String(port),
-      PERSONA_WEBHOOK_SECRETS: WEBHOOK_SECRET,
-      LOG_LEVEL: level,
-    },
+export function startGateway(ctx: BenchContext, name: string, level: Level = 'info') {
+  return startHttpService(ctx, 'api-gateway', name, 'GATEWAY_PORT', {
+    GATEWAY_API_KEYS: GATEWAY_TOKEN,
+    // One caller sends everything: its rate limit and the backlog cap stay on (their
+    // checks run) but so high that they never refuse.
+    GATEWAY_CALLER_RATE_PER_MINUTE: '100000000',
+    GATEWAY_MAX_BACKLOG: '100000000',
+    LOG_LEVEL: level,
+  });
+}
+
+export function startReceiver(ctx: BenchContext, name: string, level: Level = 'info') {
+  return startHttpService(ctx, 'webhook-receiver', name, 'WEBHOOK_RECEIVER_PORT', {
+    PERSONA_WEBHOOK_SECRETS: WEBHOOK_SECRET,
+    LOG_LEVEL: level,
   });
 }
 

@@ -7,7 +7,7 @@ export const median = (values: readonly number[]): number => {
   return finite.length % 2 ? finite[mid]! : (finite[mid - 1]! + finite[mid]!) / 2;
 };
 
-/** Nearest-rank quantile of an ascending list (as bench/limiter.bench.ts computes it). */
+/** Nearest-rank quantile of an ascending list. */
 export const quantile = (sorted: readonly number[], q: number): number =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : NaN;
 
