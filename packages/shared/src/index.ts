@@ -6,6 +6,7 @@ export * from './redis/probe.ts';
 export * from './redis/memory-policy.ts';
 export * from './queues/catalog.ts';
 export * from './queues/enqueue.ts';
+export * from './queues/job-insert.ts';
 export * from './queues/backoff.ts';
 export * from './requests/request-store.ts';
 export * from './requests/request.ts';

@@ -4,6 +4,7 @@ import {
   catalog,
   connectProducer,
   createEnqueue,
+  createJobInsert,
   createEventStores,
   createRegistry,
   pingRedis,
@@ -37,6 +38,7 @@ export async function startGateway(
   const queue = new Queue(catalog.transactionCreate.name, { connection: redis, prefix });
   queue.on('error', (err) => logger.warn({ err }, 'queue error'));
   const enqueue = createEnqueue(() => queue);
+  const jobInsert = createJobInsert(() => queue);
   const { state: events } = createEventStores(redis, { prefix });
   const store = new RequestStore(redis, {
     prefix,
@@ -72,6 +74,8 @@ export async function startGateway(
     isAvailable: () => redis.status === 'ready',
     withDeadline: (work) =>
       withTimeout(work, config.GATEWAY_REDIS_TIMEOUT_MS, 'redis deadline exceeded'),
+    creationJob: ({ id, correlationId }) =>
+      jobInsert('transactionCreate', { requestId: id, correlationId }),
     enqueue: (requestId, correlationId) =>
       enqueue('transactionCreate', { requestId, correlationId }),
     checkReady: () => (stopping ? Promise.reject(new Error('stopping')) : pingRedis(redis, 1000)),

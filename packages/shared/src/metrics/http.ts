@@ -38,6 +38,23 @@ export function httpMetrics(
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
+  // One labelled child per label set (routes, methods, statuses and callers are few), made
+  // once: prom-client hashes a label object on every call otherwise.
+  type Child = {
+    count: ReturnType<typeof requests.labels>;
+    time: ReturnType<typeof duration.labels>;
+  };
+  const children = new Map<string, Child>();
+  const childOf = (route: string, method: string, status: string, caller: string) => {
+    const key = `${route}\n${method}\n${status}\n${caller}`;
+    let child = children.get(key);
+    if (!child) {
+      const labels = { route, method, status, caller };
+      child = { count: requests.labels(labels), time: duration.labels(labels) };
+      children.set(key, child);
+    }
+    return child;
+  };
   return (req: IncomingMessage, res: ServerResponse, next?: () => void): void => {
     const started = process.hrtime.bigint();
     res.once('finish', () => {
@@ -47,14 +64,14 @@ export function httpMetrics(
         (typeof routed.route?.path === 'string'
           ? `${routed.baseUrl ?? ''}${routed.route.path}`
           : 'unmatched');
-      const labels = {
+      const child = childOf(
         route,
-        method: req.method ?? 'GET',
-        status: String(res.statusCode),
-        caller: callerOf?.(res) ?? '',
-      };
-      requests.inc(labels);
-      duration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+        req.method ?? 'GET',
+        String(res.statusCode),
+        callerOf?.(res) ?? '',
+      );
+      child.count.inc();
+      child.time.observe(Number(process.hrtime.bigint() - started) / 1e9);
     });
     next?.();
   };

@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { z } from 'zod';
 import { actionJob, catalog, type ActionPayload, type QueueKey } from './catalog.ts';
+import { prepareJob, type JobInsert } from './job-insert.ts';
 
 /** What adding a job needs of a queue. */
 export type JobQueue = Pick<Queue, 'add'>;
@@ -19,6 +20,14 @@ type JobIdArgs<K extends Keyed> = (typeof catalog)[K]['jobId'] extends (
   ? R
   : never;
 
+/** A catalog job: its queue, name, checked payload and options (with the derived job id). */
+function catalogJob<K extends Keyed>(key: K, payload: unknown, idArgs: unknown[]) {
+  const spec = catalog[key];
+  const data = spec.payload.parse(payload);
+  const jobId = (spec.jobId as (p: unknown, ...rest: unknown[]) => string)(data, ...idArgs);
+  return { queue: spec.name, name: spec.jobName, data, opts: { ...spec.jobOptions, jobId } };
+}
+
 /**
  * The one way a job is added: the catalog names the queue and the job, checks the payload
  * and derives the job id, so no call site types any of them.
@@ -29,13 +38,23 @@ export function createEnqueue(queueFor: (name: string) => JobQueue) {
     payload: z.input<(typeof catalog)[K]['payload']>,
     ...idArgs: JobIdArgs<K>
   ): Promise<void> {
-    const spec = catalog[key];
-    const data = spec.payload.parse(payload);
-    const jobId = (spec.jobId as (p: unknown, ...rest: unknown[]) => string)(data, ...idArgs);
-    await queueFor(spec.name).add(spec.jobName, data, { ...spec.jobOptions, jobId });
+    const job = catalogJob(key, payload, idArgs);
+    await queueFor(job.queue).add(job.name, job.data, job.opts);
   };
 }
 export type Enqueue = ReturnType<typeof createEnqueue>;
+
+/** As {@link createEnqueue}, but the job is handed to a script that writes it with its own keys. */
+export function createJobInsert(queueFor: (name: string) => Queue) {
+  return function jobInsert<K extends Keyed>(
+    key: K,
+    payload: z.input<(typeof catalog)[K]['payload']>,
+    ...idArgs: JobIdArgs<K>
+  ): JobInsert {
+    const job = catalogJob(key, payload, idArgs);
+    return prepareJob(queueFor(job.queue), job.name, job.data, job.opts);
+  };
+}
 
 /** A business-action job (job id: the Persona event id; a no-op when it exists). */
 export function createEnqueueAction(queueFor: (name: string) => JobQueue) {

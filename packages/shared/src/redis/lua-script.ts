@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 
-type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
+type ScriptFn = (...args: (string | number | Buffer)[]) => Promise<unknown>;
 
 /** `numberOfKeys` of a script named `<name>-n.lua`: the caller passes any number of keys. */
 const VARIADIC = -1;
@@ -29,12 +29,13 @@ export class LuaScript {
   readonly source: string;
   readonly #defined = new WeakSet<object>();
 
-  constructor(file: URL) {
+  /** `prelude`: Lua put before the file's own (see `JOB_INSERT_LUA`). */
+  constructor(file: URL, { prelude = '' }: { prelude?: string } = {}) {
     const match = /([A-Za-z]+(?:-[A-Za-z]+)*)-(\d+|n)\.lua$/.exec(file.pathname);
     if (!match) throw new Error(`lua script file name must be <name>-<keys>.lua: ${file.pathname}`);
     this.name = `pp_${match[1]!.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase())}`;
     this.numberOfKeys = match[2] === 'n' ? VARIADIC : Number(match[2]);
-    this.source = readFileSync(file, 'utf8');
+    this.source = prelude + readFileSync(file, 'utf8');
     LuaScript.#all.push(this);
   }
 
@@ -49,7 +50,11 @@ export class LuaScript {
     this.#defined.add(redis);
   }
 
-  run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  run(
+    redis: Redis,
+    keys: readonly string[],
+    args: readonly (string | number | Buffer)[],
+  ): Promise<unknown> {
     const variadic = this.numberOfKeys === VARIADIC;
     if (!variadic && keys.length !== this.numberOfKeys) {
       throw new Error(`${this.name} takes ${this.numberOfKeys} keys, got ${keys.length}`);

@@ -3,6 +3,7 @@ import type { ChainableCommander, Redis } from 'ioredis';
 import { redisKeys, type RedisKeys } from '../redis/keys.ts';
 import { LuaScript } from '../redis/lua-script.ts';
 import { canonicalJson, sha256 } from '../util/canonical.ts';
+import { JOB_INSERT_KEYS, JOB_INSERT_LUA, type JobInsert } from '../queues/job-insert.ts';
 import {
   DEFAULT_OWNER,
   parseRecord,
@@ -19,7 +20,9 @@ import {
   type TransactionRequest,
 } from './request.ts';
 
-const acceptScript = new LuaScript(new URL('./accept-request-5.lua', import.meta.url));
+const acceptScript = new LuaScript(new URL('./accept-request-14.lua', import.meta.url), {
+  prelude: JOB_INSERT_LUA,
+});
 const settleScript = new LuaScript(new URL('./settle-request-6.lua', import.meta.url));
 const redriveScript = new LuaScript(new URL('./redrive-request-4.lua', import.meta.url));
 const rotateScript = new LuaScript(new URL('./rotate-key-1.lua', import.meta.url));
@@ -68,6 +71,10 @@ export class RequestStore {
     this.#now = options.now ?? (() => new Date());
   }
 
+  /**
+   * Records a new request, or finds the one its Idempotency-Key names. `creationJob` builds
+   * the request's creation job, written in the same atomic step as the record.
+   */
   async accept(
     input: TransactionInput,
     meta: {
@@ -76,6 +83,7 @@ export class RequestStore {
       caller?: string;
       idempotencyKey?: string | undefined;
     },
+    creationJob?: (request: { id: string; correlationId: string }) => JobInsert,
   ): Promise<AcceptResult> {
     const caller = meta.caller ?? DEFAULT_OWNER;
     const id = newRequestId();
@@ -97,19 +105,21 @@ export class RequestStore {
     if (input.referenceId !== undefined) record.reference_id = input.referenceId;
     if (input.tags !== undefined) record.tags = JSON.stringify(input.tags);
     const hasIdem = meta.idempotencyKey !== undefined;
+    const job = creationJob?.({ id, correlationId: meta.correlationId });
+    const idemKey = this.#keys.idempotency(
+      // The default caller keeps the key as it was before callers had names.
+      caller === DEFAULT_OWNER ? (meta.idempotencyKey ?? '') : `${caller}\n${meta.idempotencyKey}`,
+    );
     const reply = (await acceptScript.run(
       this.#redis,
       [
-        // The default caller keeps the key as it was before callers had names.
-        this.#keys.idempotency(
-          caller === DEFAULT_OWNER
-            ? (meta.idempotencyKey ?? '')
-            : `${caller}\n${meta.idempotencyKey}`,
-        ),
+        idemKey,
         this.#keys.request(id),
         this.#keys.requestFields(id),
         this.#keys.callerWindow(caller),
         this.#keys.queuedRequests(),
+        // Without a job (unit tests), nine keys the script does not touch.
+        ...(job?.keys ?? Array<string>(JOB_INSERT_KEYS).fill(idemKey)),
       ],
       [
         hasIdem ? '1' : '0',
@@ -122,6 +132,7 @@ export class RequestStore {
         this.#limits.windowMs,
         this.#limits.maxBacklog,
         this.#now().getTime(),
+        ...(job?.args ?? ['', '', '']),
         ...Object.entries(record).flat(),
       ],
     )) as [string, string | number, string?];

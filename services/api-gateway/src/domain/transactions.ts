@@ -1,5 +1,6 @@
 import type {
   HistoryEntry,
+  JobInsert,
   LinkedObject,
   Logger,
   RequestStatus,
@@ -13,7 +14,9 @@ export interface TransactionsDeps {
   store: RequestStore;
   /** What Persona's events told us about each request. */
   events: RequestEvents;
-  /** Puts the request's job on the creation queue; a no-op when the job already exists. */
+  /** The creation job of a new request, written with its record in one step. */
+  creationJob: (request: { id: string; correlationId: string }) => JobInsert;
+  /** Puts a recorded request's job on the creation queue; a no-op when the job already exists. */
   enqueue: (requestId: string, correlationId: string) => Promise<void>;
   /** False while Redis is away: fail at once rather than queue work behind a dead link. */
   isAvailable: () => boolean;
@@ -33,9 +36,9 @@ export type AcceptOutcome =
 const BACKLOG_RETRY_MS = 60_000;
 
 /**
- * Accepts one transaction request: recorded (with its Idempotency-Key) and enqueued, or
- * nothing acknowledged. A replay of the same key and body returns the first id; if the
- * first attempt was recorded but its enqueue failed, the replay enqueues it now.
+ * Accepts one transaction request: recorded (with its Idempotency-Key) and its creation job
+ * added, in one atomic step, or nothing acknowledged. A replay of the same key and body
+ * returns the first id (and adds its job, should it be missing: a no-op otherwise).
  */
 export async function acceptTransaction(
   deps: TransactionsDeps,
@@ -45,7 +48,7 @@ export async function acceptTransaction(
 ): Promise<AcceptOutcome> {
   if (!deps.isAvailable()) return { kind: 'unavailable' };
   try {
-    const result = await deps.withDeadline(deps.store.accept(input, meta));
+    const result = await deps.withDeadline(deps.store.accept(input, meta, deps.creationJob));
     if (result.kind === 'existing') {
       if (!result.sameBody) return { kind: 'idempotency_conflict' };
       const existing = await deps.withDeadline(deps.store.get(result.id));
@@ -63,10 +66,8 @@ export async function acceptTransaction(
       logger.warn('creation backlog full; request refused with 429');
       return { kind: 'too_many', reason: 'backlog_full', retryAfterMs: BACKLOG_RETRY_MS };
     }
-    const { request } = result;
-    await deps.withDeadline(deps.enqueue(request.id, request.correlationId));
     // Logged once, in the request's line (its `requestId`), not in a line of its own.
-    return { kind: 'accepted', id: request.id, status: 'queued' };
+    return { kind: 'accepted', id: result.request.id, status: 'queued' };
   } catch (err) {
     logger.warn({ err }, 'could not record or enqueue the request');
     return { kind: 'unavailable' };

@@ -1,12 +1,13 @@
 --[[
-  Records an accepted transaction request, atomically with its Idempotency-Key, unless its
-  caller is over its rate or the creation backlog is full.
+  Records an accepted transaction request, atomically with its Idempotency-Key and its
+  creation job, unless its caller is over its rate or the creation backlog is full.
 
   KEYS[1] idempotency key (ignored when ARGV[1] is '0')
   KEYS[2] request record (hash)
   KEYS[3] request fields (string, the personal data sent on to Persona)
   KEYS[4] the caller's rate window (counter)
   KEYS[5] queued requests (sorted set by accept time): the creation backlog
+  KEYS[6..14] the creation job's keys (a JobInsert); without a job, any keys (left untouched)
 
   ARGV[1] '1' when the caller sent an Idempotency-Key, else '0'
   ARGV[2] request id          ARGV[3] body hash
@@ -14,7 +15,8 @@
   ARGV[6] fields json
   ARGV[7] requests a caller may make per window (0: no limit)   ARGV[8] window (ms)
   ARGV[9] most requests queued at once (0: no cap)              ARGV[10] now (ms)
-  ARGV[11..] record field, value pairs
+  ARGV[11..13] the creation job's arguments (a JobInsert); '' when there is no job
+  ARGV[14..] record field, value pairs
 
   Returns {'created', id}, {'existing', id, bodyHash}, {'rate_limited', retryInMs} or
   {'backlog_full'}. A replay of a known key is answered before any limit: it costs nothing.
@@ -41,8 +43,13 @@ end
 local cap = tonumber(ARGV[9])
 if cap > 0 and redis.call('ZCARD', KEYS[5]) >= cap then return {'backlog_full'} end
 
+-- The job first: should it fail, nothing of the request is written either.
+if ARGV[11] ~= '' then
+  addStandardJob({unpack(KEYS, 6, 14)}, {ARGV[11], ARGV[12], ARGV[13]})
+end
+
 local kv = {}
-for i = 11, #ARGV do kv[#kv + 1] = ARGV[i] end
+for i = 14, #ARGV do kv[#kv + 1] = ARGV[i] end
 redis.call('HSET', KEYS[2], unpack(kv))
 redis.call('EXPIRE', KEYS[2], ARGV[5])
 redis.call('SET', KEYS[3], ARGV[6], 'EX', ARGV[5])
