@@ -1,5 +1,5 @@
 /**
- * Benchmark 2: `POST /webhooks/persona` on the receiver (signature, envelope, the two-phase
+ * Benchmark 2: `POST /webhooks/persona` on the receiver (signature, envelope, the
  * dedupe gate, durable enqueue) against the plain receiver (raw body, HMAC, JSON.parse,
  * awaited queue.add with the event id as job id), at 50 connections. Each request is a
  * distinct event, signed beforehand.

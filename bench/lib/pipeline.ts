@@ -1,9 +1,8 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
-  admitEvent,
   catalog,
-  createEnqueue,
+  createJobInsert,
   EventGate,
   parseWebhookBody,
   RequestStore,
@@ -140,7 +139,7 @@ export function decisionEvents(linked: readonly LinkedRequest[]): SignedEvent[] 
 
 /**
  * Feeds deliveries into the events queue by the receiver's own path (signature, envelope,
- * the two-phase dedupe gate around the enqueue), without HTTP. Returns the gate's outcomes.
+ * the dedupe gate that stores the job), without HTTP. Returns the gate's outcomes.
  */
 export async function admitDeliveries(
   redis: Redis,
@@ -148,13 +147,9 @@ export async function admitDeliveries(
   deliveries: readonly SignedEvent[],
 ): Promise<Record<GateOutcome, number>> {
   const queue = new Queue(catalog.personaEvents.name, { connection: redis, prefix });
-  const enqueue = createEnqueue(() => queue);
-  const gate = new EventGate(redis, {
-    prefix,
-    claimTtlMs: 10_000,
-    dedupeTtlSeconds: 7 * 24 * 3600,
-  });
-  const outcomes: Record<GateOutcome, number> = { accepted: 0, duplicate: 0, in_flight: 0 };
+  const jobInsert = createJobInsert(() => queue);
+  const gate = new EventGate(redis, { prefix, dedupeTtlSeconds: 7 * 24 * 3600 });
+  const outcomes: Record<GateOutcome, number> = { accepted: 0, duplicate: 0 };
   const now = Math.floor(Date.now() / 1000);
   await inParallel(deliveries, 128, async (d) => {
     const raw = Buffer.from(d.body);
@@ -165,7 +160,7 @@ export async function admitDeliveries(
     const parsed = parseWebhookBody(raw);
     if (verified.kind !== 'valid' || parsed.kind !== 'event') throw new Error('bad fixture');
     const { summary } = parsed;
-    outcomes[await admitEvent(gate, summary.eventId, () => enqueue('personaEvents', summary))]++;
+    outcomes[await gate.admit(summary.eventId, jobInsert('personaEvents', summary))]++;
   });
   await queue.close();
   return outcomes;

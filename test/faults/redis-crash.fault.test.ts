@@ -86,8 +86,8 @@ describe('fault: Redis SIGKILLed and restarted from its append-only file under l
     const f = fleet;
     // The test's own connection loses its Redis too; it reconnects by itself.
     f.client.on('error', () => {});
-    // Persona's retries, scaled down but outlasting the outage and a claim left by it
-    // (WEBHOOK_CLAIM_TTL_MS), so that every event the simulator sends ends delivered.
+    // Persona's retries, scaled down but outlasting the outage, so that every event the
+    // simulator sends ends delivered.
     f.sim.webhooks.configure({
       url: `${f.receiverUrl}/webhooks/persona`,
       secrets: [FLEET_WEBHOOK_SECRET],
@@ -186,9 +186,8 @@ describe('fault: Redis SIGKILLed and restarted from its append-only file under l
     const refused = posts.filter((a) => a.status === 503);
     const retried = await Promise.all(refused.map((a) => post(a.key)));
     expect(retried.filter((a) => a.status !== 202)).toEqual([]);
-    // A delivery cut by the kill may leave its claim on the event: the receiver answers 503
-    // until the claim expires (WEBHOOK_CLAIM_TTL_MS), so a delivery is retried as Persona
-    // retries, until it is stored.
+    // A delivery answered 503 while Redis restarts is retried as Persona retries, until it
+    // is stored.
     const deliverUntilStored = async (e: SimEvent) => {
       for (let attempt = 1; ; attempt++) {
         const answer = await deliver(e);

@@ -1,9 +1,8 @@
 import { Queue } from 'bullmq';
 import {
-  admitEvent,
   catalog,
   connectProducer,
-  createEnqueue,
+  createJobInsert,
   createRegistry,
   eventMetrics,
   webhookMetrics,
@@ -41,11 +40,10 @@ export async function startReceiver(
     connection: redis,
     prefix: config.QUEUE_PREFIX,
   });
-  const enqueue = createEnqueue(() => queue);
+  const jobInsert = createJobInsert(() => queue);
   queue.on('error', (err) => logger.warn({ err }, 'queue error'));
   const gate = new EventGate(redis, {
     prefix: config.QUEUE_PREFIX,
-    claimTtlMs: config.WEBHOOK_CLAIM_TTL_MS,
     dedupeTtlSeconds: config.PERSONA_EVENT_DEDUPE_TTL_SECONDS,
   });
 
@@ -66,11 +64,10 @@ export async function startReceiver(
     nowSeconds: () => Math.floor(Date.now() / 1000),
     isAvailable: () => redis.status === 'ready',
     admit: (summary) =>
-      admitEvent(
-        gate,
-        summary.eventId,
-        () => enqueue('personaEvents', summary),
-        (work) => withTimeout(work, config.WEBHOOK_REDIS_TIMEOUT_MS, 'redis deadline exceeded'),
+      withTimeout(
+        gate.admit(summary.eventId, jobInsert('personaEvents', summary)),
+        config.WEBHOOK_REDIS_TIMEOUT_MS,
+        'redis deadline exceeded',
       ),
     checkReady: () => (stopping ? Promise.reject(new Error('stopping')) : pingRedis(redis, 1000)),
   });

@@ -84,7 +84,6 @@ export async function startWorkers(
   });
   const gate = new EventGate(stores, {
     prefix,
-    claimTtlMs: config.WEBHOOK_CLAIM_TTL_MS,
     dedupeTtlSeconds: config.PERSONA_EVENT_DEDUPE_TTL_SECONDS,
   });
   const producers = createProducers({ connection, prefix, gate, store, events, logger });

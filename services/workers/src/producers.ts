@@ -1,9 +1,9 @@
 import { Job, Queue, type ConnectionOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
-  admitEvent,
   catalog,
   createEnqueue,
+  createJobInsert,
   createEnqueueAction,
   type ActionPayload,
   type Enqueue,
@@ -62,6 +62,7 @@ export function createProducers(deps: {
     return q;
   };
   const enqueue = createEnqueue(queue);
+  const jobInsert = createJobInsert(queue);
 
   const wake = async (eventIds: string[]) => {
     for (const eventId of eventIds) {
@@ -86,7 +87,7 @@ export function createProducers(deps: {
   return {
     queue,
     enqueue,
-    ingest: (summary) => admitEvent(gate, summary.eventId, () => enqueue('personaEvents', summary)),
+    ingest: (summary) => gate.admit(summary.eventId, jobInsert('personaEvents', summary)),
     replay: (summary) => enqueue('personaEvents', summary, 'replay'),
     wake,
     release,

@@ -183,8 +183,6 @@ export const personaBaseUrl = z
 export const eventGateEnv = {
   /** How long an event id is remembered as processed (Persona retries for about two days). */
   PERSONA_EVENT_DEDUPE_TTL_SECONDS: positiveInt(7 * 24 * 3600),
-  /** How long a claim on an event id lives if its holder dies before enqueuing. */
-  WEBHOOK_CLAIM_TTL_MS: positiveInt(10_000),
 };
 
 /** The settings every service shares. */

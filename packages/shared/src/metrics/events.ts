@@ -5,7 +5,7 @@ import { METRIC_PREFIX } from './registry.ts';
 export function webhookMetrics(registry: Registry) {
   const deliveries = new Counter({
     name: `${METRIC_PREFIX}webhook_deliveries_total`,
-    help: 'Webhook deliveries, by outcome: accepted, duplicate, in_flight, invalid_signature, invalid_event, unavailable.',
+    help: 'Webhook deliveries, by outcome: accepted, duplicate, invalid_signature, invalid_event, unavailable.',
     labelNames: ['outcome', 'reason'],
     registers: [registry],
   });

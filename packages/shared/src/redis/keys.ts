@@ -31,7 +31,7 @@ export function redisKeys(prefix: string) {
     requestEvents: (id: string) => k('req', id, 'events'),
     /** hash: object id -> the request's verification or report status; workers; kept with the request. */
     requestObjects: (id: string) => k('req', id, 'objects'),
-    /** string: the receiver's two-phase gate on an event id (claim, then `enqueued`); claim ttl, then the dedupe window. */
+    /** string `enqueued`: the event id was stored (its job added in the same step); receiver and workers; the dedupe window. */
     eventGate: (eventId: string) => k('evtgate', eventId),
     /** string: the event was processed; workers; the dedupe window (7 d). */
     eventDone: (eventId: string) => k('evt', eventId, 'done'),

@@ -10,22 +10,22 @@ export interface IngestDeps {
   secrets: readonly string[];
   toleranceSeconds: number;
   nowSeconds: () => number;
-  /** Claims the event id, stores its job, confirms; throws when Redis fails. */
+  /** Stores the event's job and remembers its id, unless stored before; throws when Redis fails. */
   admit: (summary: EventSummary) => Promise<GateOutcome>;
   isAvailable: () => boolean;
 }
 
 export type IngestOutcome =
-  /** `accepted` and `duplicate`: stored; `in_flight`: another delivery is storing it. */
+  /** `accepted` and `duplicate`: stored. */
   | { kind: GateOutcome; summary: EventSummary }
   | { kind: 'invalid_signature'; reason: Extract<VerifyResult, { kind: 'invalid' }>['reason'] }
   | { kind: 'invalid_event' }
   | { kind: 'unavailable'; summary: EventSummary | null };
 
 /**
- * One delivery: the signature over the raw bytes first, then the envelope, then the
- * two-phase gate around the enqueue. `accepted` and `duplicate` mean the event is stored;
- * every other outcome makes Persona retry.
+ * One delivery: the signature over the raw bytes first, then the envelope, then the gate
+ * that stores the event's job unless it was stored before. `accepted` and `duplicate` mean
+ * the event is stored; every other outcome makes Persona retry.
  */
 export async function ingestWebhook(
   deps: IngestDeps,

@@ -34,19 +34,6 @@ export function personaWebhookRouter(
           res.status(200).json({ status: result.kind });
           return;
         }
-        case 'in_flight':
-          deps.logger.info(
-            { eventId: result.summary.eventId, outcome: result.kind, attempt, ms },
-            'webhook already being stored',
-          );
-          res.setHeader('retry-after', '1');
-          res.status(503).json({
-            error: {
-              code: 'in_flight',
-              message: 'this event is being stored by another delivery; retry',
-            },
-          });
-          return;
         case 'invalid_signature':
           deps.logger.warn({ reason: result.reason, attempt, ms }, 'webhook refused: signature');
           res.status(401).json(unauthorized);
