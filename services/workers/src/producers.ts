@@ -4,7 +4,7 @@ import {
   catalog,
   createEnqueue,
   createJobInsert,
-  createEnqueueAction,
+  createActionInsert,
   type ActionPayload,
   type Enqueue,
   type EventGate,
@@ -12,6 +12,7 @@ import {
   type EventSummary,
   type GateOutcome,
   type Logger,
+  type OwedJob,
   type RequestStore,
 } from '@pp/shared';
 
@@ -32,7 +33,7 @@ export interface Producers {
   release: (linkIds: string[]) => Promise<void>;
   /** A Persona transaction was linked to its request. */
   onLinked: (personaTransactionId: string) => Promise<void>;
-  fanOut: (queue: string, payload: ActionPayload) => Promise<void>;
+  businessJob: (queue: string, payload: ActionPayload) => OwedJob;
   /** One background lookup of a request; `occasion` makes it one per sweep. */
   enqueueLookup: (
     job: { requestId: string; transactionId: string; replay?: boolean },
@@ -72,8 +73,13 @@ export function createProducers(deps: {
   };
 
   const release = async (linkIds: string[]) => {
-    await wake(await links.takePending(...linkIds));
-    for (const kept of await links.takeLate(...linkIds)) {
+    // Both taken at once (one round trip, autopipelined).
+    const [pending, late] = await Promise.all([
+      links.takePending(...linkIds),
+      links.takeLate(...linkIds),
+    ]);
+    await wake(pending);
+    for (const kept of late) {
       const summary = catalog.personaEvents.payload.safeParse(kept);
       // One event we can no longer read never holds back the others.
       if (summary.success) await enqueue('personaEvents', summary.data, 'late');
@@ -106,7 +112,7 @@ export function createProducers(deps: {
         'relink',
       );
     },
-    fanOut: createEnqueueAction(queue),
+    businessJob: createActionInsert(queue),
     enqueueLookup,
     close: async () => {
       await Promise.all([...queues.values()].map((q) => q.close()));

@@ -100,7 +100,7 @@ export function buildRegistry(deps: RegistryDeps): Partial<Record<QueueKey, Work
         linkTimeoutMs: config.EVENT_LINK_TIMEOUT_MS,
         onLinked: producers.onLinked,
         release: producers.release,
-        fanOut: producers.fanOut,
+        businessJob: producers.businessJob,
         metrics,
       }),
       options: { concurrency: config.EVENT_CONCURRENCY },

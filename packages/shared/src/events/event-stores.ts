@@ -30,7 +30,7 @@ export function createEventStores(redis: Redis, options: EventStoresOptions): Ev
   const dedupe = options.dedupeTtlSeconds ?? 7 * 24 * 3600;
   return {
     processed: new ProcessedEvents(redis, keys, dedupe),
-    ledger: new FanOutLedger(redis, keys, dedupe),
+    ledger: new FanOutLedger(redis, keys),
     links: new EventLinks(redis, keys, {
       waitTtlSeconds: dedupe,
       retentionSeconds: options.retentionSeconds ?? 30 * 24 * 3600,

@@ -1,6 +1,12 @@
 import type { Redis } from 'ioredis';
+import { JOB_INSERT_LUA, type OwedJob } from '../queues/job-insert.ts';
+import { LuaScript } from '../redis/lua-script.ts';
 import type { RedisKeys } from '../redis/keys.ts';
 import type { EventSummary } from '../webhooks/envelope.ts';
+
+const markScript = new LuaScript(new URL('./mark-processed-n.lua', import.meta.url), {
+  prelude: JOB_INSERT_LUA,
+});
 
 /** Unrouted events kept for inspection, newest first. */
 const UNROUTED_KEPT = 10_000;
@@ -21,14 +27,22 @@ export class ProcessedEvents {
     return (await this.#redis.exists(this.#keys.eventDone(eventId))) === 1;
   }
 
-  /** Remembers the event as processed for the dedupe window and drops its fan-out ledger. */
-  async markProcessed(eventId: string): Promise<void> {
-    // In this order, sent together by autopipelining: the mark carries its own TTL, and a
-    // ledger left behind by a crash in between expires with the dedupe window.
-    await Promise.all([
-      this.#redis.set(this.#keys.eventDone(eventId), '1', 'EX', this.#ttl),
-      this.#redis.del(this.#keys.fanOutPlan(eventId), this.#keys.fanOutSent(eventId)),
-    ]);
+  /**
+   * Adds the business jobs the event still owes (each marked sent in its ledger), remembers
+   * the event as processed for the dedupe window and drops its ledger: one script, one
+   * round trip.
+   */
+  async markProcessed(eventId: string, owed: readonly OwedJob[] = []): Promise<void> {
+    await markScript.run(
+      this.#redis,
+      [
+        this.#keys.eventDone(eventId),
+        this.#keys.fanOutPlan(eventId),
+        this.#keys.fanOutSent(eventId),
+        ...owed.flatMap((o) => o.job.keys),
+      ],
+      [this.#ttl, ...owed.flatMap((o) => [o.queue, ...o.job.args])],
+    );
   }
 
   /** Events that name no transaction of ours, or whose names we do not route: ids and names only. */

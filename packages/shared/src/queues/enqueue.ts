@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { z } from 'zod';
 import { actionJob, catalog, type ActionPayload, type QueueKey } from './catalog.ts';
-import { prepareJob, type JobInsert } from './job-insert.ts';
+import { prepareJob, type JobInsert, type OwedJob } from './job-insert.ts';
 
 /** What adding a job needs of a queue. */
 export type JobQueue = Pick<Queue, 'add'>;
@@ -56,14 +56,15 @@ export function createJobInsert(queueFor: (name: string) => Queue) {
   };
 }
 
-/** A business-action job (job id: the Persona event id; a no-op when it exists). */
-export function createEnqueueAction(queueFor: (name: string) => JobQueue) {
-  return async (queue: string, payload: ActionPayload): Promise<void> => {
+/**
+ * A business-action job (job id: the Persona event id; a no-op when it exists), for the
+ * script that finishes its event (`ProcessedEvents.markProcessed`).
+ */
+export function createActionInsert(queueFor: (name: string) => Queue) {
+  return (queue: string, payload: ActionPayload): OwedJob => {
     const data = actionJob.payload.parse(payload);
-    await queueFor(queue).add(actionJob.jobName, data, {
-      ...actionJob.jobOptions,
-      jobId: actionJob.jobId(data),
-    });
+    const opts = { ...actionJob.jobOptions, jobId: actionJob.jobId(data) };
+    return { queue, job: prepareJob(queueFor(queue), actionJob.jobName, data, opts) };
   };
 }
 

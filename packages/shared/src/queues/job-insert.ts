@@ -18,6 +18,12 @@ export interface JobInsert {
   args: (string | Buffer)[];
 }
 
+/** A business job an event's fan-out plan still owes: its queue's name and its insert. */
+export interface OwedJob {
+  queue: string;
+  job: JobInsert;
+}
+
 /** How many keys a {@link JobInsert} passes to a script (and three arguments). */
 export const JOB_INSERT_KEYS = addStandardJob.keys;
 

@@ -1,4 +1,4 @@
-import type { ActionPayload, EventSummary, FanOutPlan, Logger } from '@pp/shared';
+import type { ActionPayload, EventSummary, FanOutPlan, Logger, OwedJob } from '@pp/shared';
 import { linkEvent, type LinkDeps } from './link-event.ts';
 import { isKnownEvent, objectKind, routeEvent, type RoutingRule } from './routing.ts';
 
@@ -6,8 +6,8 @@ export interface ApplyEventDeps extends LinkDeps {
   rules: readonly RoutingRule[];
   /** Transaction statuses that end the wait for a decision (reconciliation stops asking). */
   decisionStatuses: ReadonlySet<string>;
-  /** Puts one business job on a queue, with the event id as job id (a no-op if it exists). */
-  fanOut: (queue: string, payload: ActionPayload) => Promise<void>;
+  /** One business job for a queue, with the event id as job id (a no-op if it exists). */
+  businessJob: (queue: string, payload: ActionPayload) => OwedJob;
 }
 
 export type ApplyOutcome =
@@ -110,18 +110,14 @@ export async function applyEvent(
     },
   );
 
-  // Fan out from the stored plan: this run's, or the one a crashed run left half done.
-  const fannedOut: string[] = [];
+  // Fan out from the stored plan (this run's, or the one a failed run left half done), in
+  // the step that marks the event processed.
   const [stored, sent] = await Promise.all([ledger.plan(eventId), ledger.sentQueues(eventId)]);
-  if (stored) {
-    for (const queue of stored.queues) {
-      if (sent.has(queue)) continue;
-      await deps.fanOut(queue, stored.payload as ActionPayload);
-      await ledger.markSent(eventId, queue);
-      fannedOut.push(queue);
-    }
-  }
-  await processed.markProcessed(eventId);
+  const fannedOut = stored ? stored.queues.filter((queue) => !sent.has(queue)) : [];
+  await processed.markProcessed(
+    eventId,
+    fannedOut.map((queue) => deps.businessJob(queue, stored!.payload as ActionPayload)),
+  );
 
   ctx.log.info(
     {
