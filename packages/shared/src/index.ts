@@ -25,7 +25,6 @@ export * from './redis/keys.ts';
 export * from './util/canonical.ts';
 export * from './events/event-stores.ts';
 export * from './events/processed-events.ts';
-export * from './events/fan-out-ledger.ts';
 export * from './events/event-links.ts';
 export * from './events/awaiting-index.ts';
 export * from './events/request-events.ts';

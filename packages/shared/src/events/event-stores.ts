@@ -2,7 +2,6 @@ import type { Redis } from 'ioredis';
 import { redisKeys } from '../redis/keys.ts';
 import { AwaitingIndex } from './awaiting-index.ts';
 import { EventLinks } from './event-links.ts';
-import { FanOutLedger } from './fan-out-ledger.ts';
 import { ProcessedEvents } from './processed-events.ts';
 import { RequestEvents } from './request-events.ts';
 
@@ -19,7 +18,6 @@ export interface EventStoresOptions {
 /** What event processing keeps in Redis, by concern. */
 export interface EventStores {
   processed: ProcessedEvents;
-  ledger: FanOutLedger;
   links: EventLinks;
   awaiting: AwaitingIndex;
   state: RequestEvents;
@@ -30,7 +28,6 @@ export function createEventStores(redis: Redis, options: EventStoresOptions): Ev
   const dedupe = options.dedupeTtlSeconds ?? 7 * 24 * 3600;
   return {
     processed: new ProcessedEvents(redis, keys, dedupe),
-    ledger: new FanOutLedger(redis, keys),
     links: new EventLinks(redis, keys, {
       waitTtlSeconds: dedupe,
       retentionSeconds: options.retentionSeconds ?? 30 * 24 * 3600,

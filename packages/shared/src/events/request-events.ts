@@ -2,17 +2,31 @@ import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../redis/keys.ts';
 import { LuaScript } from '../redis/lua-script.ts';
 import type { EventSummary } from '../webhooks/envelope.ts';
-import type { FanOutPlan } from './fan-out-ledger.ts';
 
-const applyScript = new LuaScript(new URL('./apply-event-5.lua', import.meta.url));
+const applyScript = new LuaScript(new URL('./apply-event-6.lua', import.meta.url));
 
 /** What one event did to a request's state. */
+/**
+ * The jobs one status change must put on business-action queues. It is stored with the
+ * state change ({@link RequestEvents.apply}), and each queue is marked in its ledger (a set
+ * of sent queues) as its job is added (`ProcessedEvents.markProcessed`), so that a failure
+ * between two queues neither loses nor repeats a job.
+ */
+export interface FanOutPlan {
+  queues: string[];
+  payload: Record<string, unknown>;
+}
+
 export interface ApplyResult {
   /** The event was newer than what we had, and its status is now recorded. */
   applied: boolean;
   /** ...and the status differs from the previous one. */
   changed: boolean;
   previous: string | null;
+  /** The event's fan-out plan (this run's, or one an earlier run stored), if any. */
+  plan: FanOutPlan | null;
+  /** Queues of that plan already given their job. */
+  sent: Set<string>;
 }
 
 /** A verification or report linked to a request, with its latest status. */
@@ -66,7 +80,7 @@ export class RequestEvents {
   ): Promise<ApplyResult> {
     const k = this.#keys;
     const isTransaction = summary.object?.type === 'transaction';
-    const [applied, changed, previous] = (await applyScript.run(
+    const [applied, changed, previous, plan, ...sent] = (await applyScript.run(
       this.#redis,
       [
         k.request(requestId),
@@ -74,6 +88,7 @@ export class RequestEvents {
         k.requestEvents(requestId),
         k.fanOutPlan(summary.eventId),
         k.awaiting(),
+        k.fanOutSent(summary.eventId),
       ],
       [
         isTransaction ? 'transaction' : 'object',
@@ -91,8 +106,14 @@ export class RequestEvents {
         requestId,
         new Date().toISOString(),
       ],
-    )) as [number, number, string];
-    return { applied: applied === 1, changed: changed === 1, previous: previous || null };
+    )) as [number, number, string, string, ...string[]];
+    return {
+      applied: applied === 1,
+      changed: changed === 1,
+      previous: previous || null,
+      plan: plan ? (JSON.parse(plan) as FanOutPlan) : null,
+      sent: new Set(sent),
+    };
   }
 
   async objects(requestId: string): Promise<LinkedObject[]> {

@@ -34,7 +34,7 @@ export async function applyEvent(
   ctx: { waitedMs: number; log: Logger },
 ): Promise<ApplyOutcome> {
   const { store } = deps;
-  const { processed, links, ledger, state } = deps.events;
+  const { processed, links, state } = deps.events;
   const { eventId } = summary;
   if (await processed.isProcessed(eventId))
     return { kind: 'done', result: 'duplicate', fannedOut: [] };
@@ -112,8 +112,8 @@ export async function applyEvent(
 
   // Fan out from the stored plan (this run's, or the one a failed run left half done), in
   // the step that marks the event processed.
-  const [stored, sent] = await Promise.all([ledger.plan(eventId), ledger.sentQueues(eventId)]);
-  const fannedOut = stored ? stored.queues.filter((queue) => !sent.has(queue)) : [];
+  const stored = applied.plan;
+  const fannedOut = stored ? stored.queues.filter((queue) => !applied.sent.has(queue)) : [];
   await processed.markProcessed(
     eventId,
     fannedOut.map((queue) => deps.businessJob(queue, stored!.payload as ActionPayload)),

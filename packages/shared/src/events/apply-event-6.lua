@@ -11,6 +11,7 @@
   KEYS[3] the request's event history (hash: event id -> json)
   KEYS[4] fan-out plan of this event
   KEYS[5] requests awaiting a decision (sorted set)
+  KEYS[6] the fan-out plan's sent queues (set)
 
   ARGV[1] 'transaction' or 'object'
   ARGV[2] event id       ARGV[3] event name     ARGV[4] status ('' when none)
@@ -20,10 +21,16 @@
   ARGV[12] '1' when the status is a decision     ARGV[13] request id
   ARGV[14] now (ISO)
 
-  Returns {applied (0/1), changed (0/1), previous status}. A request whose record has
-  expired is left alone: an event never recreates it (nor its history) without a TTL.
+  Returns {applied (0/1), changed (0/1), previous status, the event's fan-out plan json or
+  '' (this run's, or one an earlier run stored), then the plan's queues already sent}, so
+  that the caller fans out without reading them again. A request whose record has expired
+  is left alone: an event never recreates it (nor its history) without a TTL.
 ]]
-if redis.call('EXISTS', KEYS[1]) == 0 then return {0, 0, ''} end
+local function result(applied, changed, prev)
+  return {applied, changed, prev, redis.call('GET', KEYS[4]) or '', unpack(redis.call('SMEMBERS', KEYS[6]))}
+end
+
+if redis.call('EXISTS', KEYS[1]) == 0 then return result(0, 0, '') end
 local kind, eventId, name, status = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local eventAt, updatedAt = tonumber(ARGV[5]), tonumber(ARGV[6])
 local objectType, objectId, occurredAt = ARGV[7], ARGV[8], ARGV[9]
@@ -78,4 +85,4 @@ if ttl > 0 then
   redis.call('EXPIRE', KEYS[3], ttl)
   if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('EXPIRE', KEYS[2], ttl) end
 end
-return {applied, changed, prev}
+return result(applied, changed, prev)
