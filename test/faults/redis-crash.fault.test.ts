@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { personaSignature, type SimEvent } from '@pp/persona-sim';
-import { requestIdFromTags } from '@pp/shared';
+import { catalog, redisKeys, requestIdFromTags } from '@pp/shared';
 import { eventually } from '@pp/testing';
 import {
   FLEET_TOKEN,
@@ -60,6 +60,22 @@ async function timed(
     const status = e.name === 'TimeoutError' ? 'hang' : (e.cause?.code ?? e.name);
     return { kind, key, sentAt, answeredAt: Date.now(), status };
   }
+}
+
+/** What became of a missing event: its job, its marks, and every log line naming it. */
+async function explain(f: Fleet, eventId: string): Promise<string> {
+  const keys = redisKeys(f.prefix);
+  const job = `${f.prefix}:${catalog.personaEvents.name}:${eventId}`;
+  const facts = {
+    job: await f.client.hgetall(job),
+    gate: await f.client.get(keys.eventGate(eventId)),
+    done: await f.client.exists(keys.eventDone(eventId)),
+  };
+  const lines = f
+    .logText()
+    .split('\n')
+    .filter((l) => l.includes(eventId));
+  return JSON.stringify(facts) + '\n' + lines.join('\n');
 }
 
 describe('fault: Redis SIGKILLed and restarted from its append-only file under load', () => {
@@ -251,7 +267,8 @@ describe('fault: Redis SIGKILLed and restarted from its append-only file under l
       intervalMs: 500,
       what: 'every event answered 200 to be in its request history',
     }).catch(async (err: unknown) => {
-      throw new Error(`${String(err)}: ${(await missingEvents()).slice(0, 5).join(', ')}`);
+      const missing = (await missingEvents()).slice(0, 5);
+      throw new Error(`${String(err)}: ${missing.join(', ')}\n${await explain(f, missing[0]!)}`);
     });
 
     // Recovered without a restart: the processes started with the fleet are still running.

@@ -50,6 +50,11 @@ export class EventLinks {
     await this.#redis.multi().sadd(key, eventId).expire(key, this.#o.waitTtlSeconds).exec();
   }
 
+  /** Whether the event is still parked on `linkId` (no link has released it yet). */
+  async isPending(linkId: string, eventId: string): Promise<boolean> {
+    return (await this.#redis.sismember(this.#keys.pending(linkId), eventId)) === 1;
+  }
+
   /** The events parked on these ids, now released. */
   async takePending(...linkIds: string[]): Promise<string[]> {
     const replies = await this.#take(linkIds.map(this.#keys.pending), 'smembers');

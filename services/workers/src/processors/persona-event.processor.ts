@@ -20,6 +20,11 @@ export function personaEventProcessor(
         'event waits for its transaction to be linked',
       );
       await job.moveToDelayed(Date.now() + delay, token);
+      // A link made after the event was parked, while this job was still active, released
+      // it when there was no delayed job to promote: the job wakes itself.
+      if (!(await deps.events.links.isPending(outcome.waitingFor, summary.eventId))) {
+        await job.promote().catch(() => undefined);
+      }
       throw new DelayedError();
     }
     if (outcome.result === 'duplicate') deps.metrics.duplicate('worker');
