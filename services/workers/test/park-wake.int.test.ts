@@ -1,4 +1,5 @@
-import { Queue, Worker } from 'bullmq';
+import type { Queue } from 'bullmq';
+import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
