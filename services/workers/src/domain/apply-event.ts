@@ -36,10 +36,14 @@ export async function applyEvent(
   const { store } = deps;
   const { processed, links, state } = deps.events;
   const { eventId } = summary;
-  if (await processed.isProcessed(eventId))
-    return { kind: 'done', result: 'duplicate', fannedOut: [] };
+  // The dedupe check and the link of the event's transaction, in one round trip.
+  const [done, linked] = await Promise.all([
+    processed.isProcessed(eventId),
+    summary.transactionId ? store.requestIdFor(summary.transactionId) : undefined,
+  ]);
+  if (done) return { kind: 'done', result: 'duplicate', fannedOut: [] };
 
-  const link = await linkEvent(deps, summary, ctx);
+  const link = await linkEvent(deps, summary, { ...ctx, linked });
   switch (link.kind) {
     case 'wait':
       return { kind: 'wait_for_link', waitingFor: link.waitingFor };

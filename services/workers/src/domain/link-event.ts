@@ -32,7 +32,8 @@ export type LinkOutcome =
 export async function linkEvent(
   deps: LinkDeps,
   summary: EventSummary,
-  ctx: { waitedMs: number; log: Logger },
+  /** `linked`: what the link of the event's own `transactionId` said, when already read. */
+  ctx: { waitedMs: number; log: Logger; linked?: string | null },
 ): Promise<LinkOutcome> {
   const { store } = deps;
   const { links } = deps.events;
@@ -60,7 +61,9 @@ export async function linkEvent(
   }
 
   const requestId =
-    (await store.requestIdFor(transactionId)) ??
+    (transactionId === summary.transactionId && ctx.linked !== undefined
+      ? ctx.linked
+      : await store.requestIdFor(transactionId)) ??
     (await linkByTag(deps, summary, transactionId, ctx.log));
   if (requestId) return { kind: 'linked', requestId, transactionId };
 
