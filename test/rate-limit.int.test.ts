@@ -69,11 +69,13 @@ describe('one Persona budget for the whole fleet (3 worker processes)', () => {
     // must cover this machine's scheduling jitter between a grant and the simulator's clock.
     const limit = 100;
     const windowMs = 10_000;
-    f = await fleet({ limit, windowMs, processes: 3, backlog: 200 });
+    // Three windows' worth: a pause of a few hundred ms on a busy 2-core machine is then
+    // under 1 % of the run, so the 2 % tolerance measures the limiter, not the machine.
+    f = await fleet({ limit, windowMs, processes: 3, backlog: 300 });
     await f.p.waitForJobs(f.ids, 60_000);
 
     const arrivals = f.ours().map((r) => r.at);
-    expect(arrivals).toHaveLength(200);
+    expect(arrivals).toHaveLength(300);
     expect(f.ours().filter((r) => r.status === 429)).toHaveLength(0);
     expect(maxInAnyWindow(arrivals, windowMs)).toBeLessThanOrEqual(limit);
     const elapsed = arrivals.at(-1)! - arrivals[0]!;
