@@ -9,6 +9,8 @@ import {
   parseRecord,
   isRedrivable,
   REDRIVABLE_CODES,
+  newRequestId,
+  type AcceptLimits,
   type AcceptResult,
   type GiveUpReason,
   type RequestError,
@@ -37,18 +39,6 @@ export interface RequestStoreOptions {
   limits?: Partial<AcceptLimits>;
   now?: () => Date;
 }
-
-/** Limits on accepting new requests, checked in the same step as the record. */
-export interface AcceptLimits {
-  /** Requests one caller may make per window (429 past it). */
-  perCallerPerWindow: number;
-  windowMs: number;
-  /** Requests queued for Persona at most (429 past it: the budget could not drain more). */
-  maxBacklog: number;
-}
-
-/** `req_` and 32 hex digits (a v4 UUID's: 122 random bits, from Node's batched entropy). */
-const newRequestId = (): string => `req_${randomUUID().replaceAll('-', '')}`;
 
 /**
  * Transaction requests in Redis: one hash per request, its fields apart (deleted once
@@ -104,7 +94,6 @@ export class RequestStore {
     };
     if (input.referenceId !== undefined) record.reference_id = input.referenceId;
     if (input.tags !== undefined) record.tags = JSON.stringify(input.tags);
-    const hasIdem = meta.idempotencyKey !== undefined;
     const job = creationJob?.({ id, correlationId: meta.correlationId });
     const idemKey = this.#keys.idempotency(
       // The default caller keeps the key as it was before callers had names.
@@ -122,7 +111,7 @@ export class RequestStore {
         ...(job?.keys ?? Array<string>(JOB_INSERT_KEYS).fill(idemKey)),
       ],
       [
-        hasIdem ? '1' : '0',
+        meta.idempotencyKey === undefined ? '0' : '1',
         id,
         bodyHash,
         this.#idemTtl,

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 /** A request as the store keeps it: its status, its ids and what the attempts left behind. */
 
 export type RequestStatus = 'queued' | 'submitted' | 'failed';
@@ -118,3 +120,15 @@ export function parseRecord(h: Record<string, string>): TransactionRequest | nul
     updatedAt: h.updated_at ?? '',
   };
 }
+
+/** Limits on accepting new requests, checked in the same step as the record. */
+export interface AcceptLimits {
+  /** Requests one caller may make per window (429 past it). */
+  perCallerPerWindow: number;
+  windowMs: number;
+  /** Requests queued for Persona at most (429 past it: the budget could not drain more). */
+  maxBacklog: number;
+}
+
+/** `req_` and 32 hex digits (a v4 UUID's: 122 random bits, from Node's batched entropy). */
+export const newRequestId = (): string => `req_${randomUUID().replaceAll('-', '')}`;
