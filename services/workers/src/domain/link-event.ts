@@ -112,13 +112,17 @@ async function linkByTag(
     case 'conflict':
     case 'submitted':
     case 'failed':
-    case 'queued':
+    case 'queued': {
       // A link by id (to this request or this transaction) wins over a tag, which a person
-      // can edit in Persona's dashboard.
+      // can edit in Persona's dashboard. The create response may have linked this very
+      // transaction since the event read its link: read it again.
+      const linked = await deps.store.requestIdFor(transactionId);
+      if (linked) return linked;
       log.warn(
         { requestId, personaTransactionId: transactionId, requestStatus: settled },
         "a transaction carries a request's tag, but the request is linked otherwise; ignored",
       );
       return null;
+    }
   }
 }
