@@ -42,6 +42,8 @@ export interface Producers {
   close: () => Promise<void>;
 }
 
+const AGAIN = [undefined, 'late', 'replay'] as const;
+
 export function createProducers(deps: {
   connection: Redis | ConnectionOptions;
   prefix: string;
@@ -66,10 +68,17 @@ export function createProducers(deps: {
   const jobInsert = createJobInsert(queue);
 
   const wake = async (eventIds: string[]) => {
-    for (const eventId of eventIds) {
-      const job = await Job.fromId(queue(catalog.personaEvents.name), eventId);
-      if (job && (await job.isDelayed())) await job.promote().catch(() => undefined);
-    }
+    const events = queue(catalog.personaEvents.name);
+    // The event's job, or its copy fed again (kept late, or replayed), whichever is parked.
+    const jobIds = eventIds.flatMap((eventId) =>
+      AGAIN.map((again) => catalog.personaEvents.jobId({ eventId }, again)),
+    );
+    await Promise.all(
+      jobIds.map(async (jobId) => {
+        const job = await Job.fromId(events, jobId);
+        if (job && (await job.isDelayed())) await job.promote().catch(() => undefined);
+      }),
+    );
   };
 
   const release = async (linkIds: string[]) => {

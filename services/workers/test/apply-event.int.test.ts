@@ -148,40 +148,6 @@ describe('applying events', () => {
     });
   });
 
-  it("When the create response links the transaction between the event's read of its link and its link by our tag, then the event is applied, not dropped as foreign", async () => {
-    const racing = await store.accept(
-      { transactionTypeId: 'txntp_x', fields: { c: 3 } },
-      { correlationId: 'corr-race' },
-    );
-    if (racing.kind !== 'created') throw new Error('accept failed');
-    const id = racing.request.id;
-    // The submit job's settle lands right after the event has read the link (still none).
-    const read = store.requestIdFor.bind(store);
-    let settled = false;
-    store.requestIdFor = async (txn: string) => {
-      const linked = await read(txn);
-      if (!settled) {
-        settled = true;
-        await store.markSubmitted(id, { transactionId: 'txn_race', status: 'created' });
-      }
-      return linked;
-    };
-    const created = event('approved', '2026-01-01T00:00:10.000Z', {
-      name: 'transaction.status-updated',
-      transactionId: 'txn_race',
-      object: { type: 'transaction', id: 'txn_race' },
-      taggedRequestId: id,
-      tagsSeen: true,
-    });
-    expect(await applyEvent(deps(), created, { waitedMs: 0, log })).toEqual({
-      kind: 'done',
-      result: 'applied',
-      fannedOut: ['actions-approve', 'audit-trail'],
-    });
-    expect(settled).toBe(true);
-    expect(logs.text).not.toContain('linked otherwise');
-  });
-
   it('When several events repeat one status, then it fans out once; a later change fans out again', async () => {
     const a = await applyEvent(deps(), event('approved', '2026-01-01T00:00:10.000Z'), {
       waitedMs: 0,

@@ -77,11 +77,15 @@ export class EventLinks {
     return replies.flat().map((raw) => JSON.parse(raw) as EventSummary);
   }
 
-  /** Another program's transaction, and its verifications and reports: their events are dropped. */
-  async markForeign(ids: readonly string[]): Promise<void> {
-    if (ids.length === 0) return;
+  /**
+   * Another program's transaction, and its verifications and reports: their events are
+   * dropped. The transaction's mark lists its objects, so that taking it takes theirs too.
+   */
+  async markForeign(transactionId: string, objectIds: readonly string[]): Promise<void> {
     const m = this.#redis.multi();
-    for (const id of ids) m.set(this.#keys.foreign(id), '1', 'EX', this.#o.foreignTtlSeconds);
+    const ttl = this.#o.foreignTtlSeconds;
+    m.set(this.#keys.foreign(transactionId), JSON.stringify(objectIds), 'EX', ttl);
+    for (const id of objectIds) m.set(this.#keys.foreign(id), '1', 'EX', ttl);
     await m.exec();
   }
 
@@ -89,9 +93,19 @@ export class EventLinks {
     return (await this.#redis.exists(this.#keys.foreign(id))) === 1;
   }
 
-  /** True (once) when the transaction had been taken for another program's; the mark is dropped. */
-  async takeForeign(id: string): Promise<boolean> {
-    return (await this.#redis.del(this.#keys.foreign(id))) === 1;
+  /**
+   * True (once) when the transaction had been taken for another program's; its mark and its
+   * objects' marks are dropped.
+   */
+  async takeForeign(transactionId: string): Promise<boolean> {
+    const mark = await this.#redis.getdel(this.#keys.foreign(transactionId));
+    if (mark === null) return false;
+    // A mark written before marks listed their objects holds '1'.
+    const objectIds: unknown = JSON.parse(mark);
+    if (Array.isArray(objectIds) && objectIds.length > 0) {
+      await this.#redis.del(...objectIds.map((id) => this.#keys.foreign(String(id))));
+    }
+    return true;
   }
 
   /** Reads every key's members (a set's or a hash's values) and deletes the keys, atomically. */

@@ -64,6 +64,8 @@ export async function applyEvent(
     case 'late':
       // Kept (not marked processed): if what it waits for is linked later, the link replays it.
       await links.keepLate(link.linkId, summary);
+      // Linked since our read? Then the link's release may have come before this keep.
+      if (await isLinked(deps, link.linkId)) await deps.release([link.linkId]);
       await processed.recordUnrouted(summary, 'not_linked_in_time');
       ctx.log.info(
         { waitingFor: link.linkId },
@@ -144,4 +146,13 @@ export async function applyEvent(
     result: applied.applied ? 'applied' : known ? 'stale' : 'recorded',
     fannedOut,
   };
+}
+
+/** A transaction linked to a request, or a verification or report linked to its transaction. */
+async function isLinked(deps: ApplyEventDeps, id: string): Promise<boolean> {
+  const [request, transaction] = await Promise.all([
+    deps.store.requestIdFor(id),
+    deps.events.links.transactionForObject(id),
+  ]);
+  return request !== null || transaction !== null;
 }

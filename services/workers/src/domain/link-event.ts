@@ -69,10 +69,17 @@ export async function linkEvent(
 
   if (summary.tagsSeen || (await links.isForeign(transactionId))) {
     if (summary.object?.type === 'transaction') {
-      const ids = [transactionId, ...summary.related.map((r) => r.id)];
-      await links.markForeign(ids);
+      const objectIds = summary.related.map((r) => r.id);
+      await links.markForeign(transactionId, objectIds);
+      // A request of ours may have linked it since our read, its onLinked finding no mark
+      // to take then: read again, and if so take the mark as onLinked would have.
+      const linked = await store.requestIdFor(transactionId);
+      if (linked) {
+        await deps.onLinked(transactionId);
+        return { kind: 'linked', requestId: linked, transactionId };
+      }
       // Its verifications and reports parked before this proof can be dropped now.
-      await deps.release(ids);
+      await deps.release([transactionId, ...objectIds]);
     }
     return { kind: 'foreign' };
   }
