@@ -79,7 +79,7 @@ export async function findCreatedTransaction(
         );
         return { kind: 'error', reason: 'tagged transaction linked to another request' };
       }
-      if (settled === 'settled') await deps.onLinked(txn.id);
+      if (settled === 'settled' || settled === 'submitted') await deps.onLinked(txn.id);
       return { kind: 'found', id: txn.id };
     }
     if (!res.data.nextCursor) return { kind: 'none' };

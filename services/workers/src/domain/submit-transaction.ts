@@ -10,10 +10,7 @@ import {
 } from '@pp/shared';
 import { findCreatedTransaction } from './find-created-transaction.ts';
 
-interface RunContext {
-  finalAttempt: boolean;
-  log: Logger;
-}
+type RunContext = { finalAttempt: boolean; log: Logger };
 
 export interface SubmitDeps {
   store: RequestStore;
@@ -71,7 +68,11 @@ export async function submitTransaction(
     log.info({ redriven, code: request.error?.code }, 're-drive of a failed request');
     if (redriven === 'redriven') return { kind: 'redriven' };
   }
-  if (request.status !== 'queued') return { kind: 'done', result: 'skipped' };
+  if (request.status !== 'queued') {
+    // Its settling run may have died before onLinked, which is idempotent: call it again.
+    if (request.personaTransactionId) await deps.onLinked(request.personaTransactionId);
+    return { kind: 'done', result: 'skipped' };
+  }
   // An earlier run gave up calling: it only looks now (calling again would delay the look).
   if (request.givenUp) return giveUp(deps, request, request.givenUp, ctx);
 
@@ -127,6 +128,10 @@ export async function submitTransaction(
     idempotencyKey: request.personaKey,
     ...(ctx.signal ? { signal: ctx.signal } : {}),
   });
+  const retryOrGiveUp = (reason: string) =>
+    ctx.finalAttempt
+      ? giveUp(deps, request, 'persona_unavailable', ctx)
+      : ({ kind: 'retry', reason } as const);
   switch (res.kind) {
     case 'ok': {
       const settled = await store.markSubmitted(id, {
@@ -163,7 +168,8 @@ export async function submitTransaction(
         );
         return { kind: 'done', result: 'skipped' };
       }
-      if (settled === 'settled') await deps.onLinked(res.data.id);
+      // Also when an event's tag linked it first: that run may have died before its onLinked.
+      await deps.onLinked(res.data.id);
       return { kind: 'done', result: 'submitted' };
     }
     case 'throttled':
@@ -209,9 +215,7 @@ export async function submitTransaction(
         { status: res.status, consecutive: count },
         'Persona answered 5xx; retrying with the same key',
       );
-      return ctx.finalAttempt
-        ? giveUp(deps, request, 'persona_unavailable', ctx)
-        : { kind: 'retry', reason: `persona ${res.status}` };
+      return retryOrGiveUp(`persona ${res.status}`);
     }
     case 'conflict':
       // Our own earlier call under this key is still being processed (we timed out first):
@@ -219,14 +223,10 @@ export async function submitTransaction(
       log.warn('Persona is still processing an earlier call under this key; retrying');
       // Not a 5xx: the key may still be creating, so it must not count toward the 5xx check.
       if (request.serverErrors > 0) await store.clearServerErrors(id);
-      return ctx.finalAttempt
-        ? giveUp(deps, request, 'persona_unavailable', ctx)
-        : { kind: 'retry', reason: 'persona 409' };
+      return retryOrGiveUp('persona 409');
     case 'network':
       if (request.serverErrors > 0) await store.clearServerErrors(id);
-      return ctx.finalAttempt
-        ? giveUp(deps, request, 'persona_unavailable', ctx)
-        : { kind: 'retry', reason: `persona ${res.code}` };
+      return retryOrGiveUp(`persona ${res.code}`);
   }
 }
 
