@@ -13,6 +13,7 @@ import {
 } from '@pp/shared';
 import { deletePrefix, LogCapture, REDIS_URL, uniquePrefix } from '@pp/testing';
 import { applyEvent, type ApplyEventDeps } from '../src/domain/apply-event.ts';
+import { eventSummary } from './event-summary.ts';
 
 /** Event processing against real Redis and real BullMQ queues, with faults put into the fan-out. */
 
@@ -63,25 +64,17 @@ const deps = (): ApplyEventDeps => ({
 });
 
 let seq = 0;
-const event = (
-  status: string,
-  createdAt: string,
-  over: Partial<EventSummary> = {},
-): EventSummary => ({
-  eventId: `evt_apply${seq++}x${Date.now()}`,
-  name: 'transaction.status-updated',
-  createdAt,
-  object: { type: 'transaction', id: 'txn_applyTest' },
-  status,
-  updatedAt: createdAt,
-  transactionId: 'txn_applyTest',
-  referenceId: 'user-9',
-  related: [],
-  taggedRequestId: null,
-  tagsSeen: false,
-  source: 'webhook',
-  ...over,
-});
+const event = (status: string, createdAt: string, over: Partial<EventSummary> = {}): EventSummary =>
+  eventSummary({
+    eventId: `evt_apply${seq++}x${Date.now()}`,
+    createdAt,
+    object: { type: 'transaction', id: 'txn_applyTest' },
+    status,
+    updatedAt: createdAt,
+    transactionId: 'txn_applyTest',
+    referenceId: 'user-9',
+    ...over,
+  });
 
 let requestId: string;
 beforeEach(async () => {

@@ -17,6 +17,7 @@ import { deletePrefix, LogCapture, REDIS_URL, uniquePrefix } from '@pp/testing';
 import { applyEvent, type ApplyEventDeps } from '../src/domain/apply-event.ts';
 import { personaEventProcessor } from '../src/processors/persona-event.processor.ts';
 import { createProducers, type Producers } from '../src/producers.ts';
+import { eventSummary } from './event-summary.ts';
 
 /**
  * An event and the link of its transaction, interleaved at the worst moment: the create
@@ -99,21 +100,14 @@ function landsAfter<T extends object>(
   return { ran: () => calls >= nth };
 }
 
-const transactionEvent = (over: Partial<EventSummary> = {}): EventSummary => ({
-  eventId: `evt_race${Math.random().toString(36).slice(2, 10)}`,
-  name: 'transaction.status-updated',
-  createdAt: new Date().toISOString(),
-  object: { type: 'transaction', id: TXN },
-  status: 'approved',
-  updatedAt: null,
-  transactionId: TXN,
-  referenceId: null,
-  related: [],
-  taggedRequestId: null,
-  tagsSeen: false,
-  source: 'webhook',
-  ...over,
-});
+const transactionEvent = (over: Partial<EventSummary> = {}): EventSummary =>
+  eventSummary({
+    eventId: `evt_race${Math.random().toString(36).slice(2, 10)}`,
+    createdAt: new Date().toISOString(),
+    object: { type: 'transaction', id: TXN },
+    transactionId: TXN,
+    ...over,
+  });
 
 const log = logger.child({});
 

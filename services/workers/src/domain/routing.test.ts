@@ -1,22 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_ROUTING_RULES, RoutingRules, type EventSummary } from '@pp/shared';
+import { DEFAULT_ROUTING_RULES, RoutingRules } from '@pp/shared';
+import { eventSummary } from '../../test/event-summary.ts';
 import { routeEvent } from './routing.ts';
 
-const summary = (over: Partial<EventSummary>): EventSummary => ({
-  eventId: 'evt_1',
-  name: 'transaction.status-updated',
-  createdAt: '2026-01-01T00:00:00.000Z',
-  object: { type: 'transaction', id: 'txn_1' },
-  status: 'approved',
-  updatedAt: null,
-  transactionId: 'txn_1',
-  referenceId: null,
-  related: [],
-  taggedRequestId: null,
-  tagsSeen: false,
-  source: 'webhook',
-  ...over,
-});
+const summary = eventSummary;
 
 describe('routeEvent', () => {
   it.each([
