@@ -3,8 +3,6 @@ import { DEFAULT_ROUTING_RULES, RoutingRules } from '@pp/shared';
 import { eventSummary } from '../../test/event-summary.ts';
 import { routeEvent } from './routing.ts';
 
-const summary = eventSummary;
-
 describe('routeEvent', () => {
   it.each([
     ['approved', ['actions-approve']],
@@ -15,14 +13,14 @@ describe('routeEvent', () => {
     ['created', []],
     ['pending_fallback_inquiry', []],
   ])('When a transaction becomes %s, then the default rules route it to %j', (status, queues) => {
-    expect(routeEvent(DEFAULT_ROUTING_RULES, summary({ status }))).toEqual(queues);
+    expect(routeEvent(DEFAULT_ROUTING_RULES, eventSummary({ status }))).toEqual(queues);
   });
 
   it('When a verification passes, then the default rules route nothing', () => {
     expect(
       routeEvent(
         DEFAULT_ROUTING_RULES,
-        summary({
+        eventSummary({
           name: 'verification.passed',
           object: { type: 'verification/database', id: 'ver_1' },
           status: 'passed',
@@ -45,17 +43,17 @@ describe('routeEvent', () => {
     expect(
       routeEvent(
         rules,
-        summary({
+        eventSummary({
           name: 'verification.failed',
           object: { type: 'verification/government-id', id: 'ver_1' },
           status: 'failed',
         }),
       ),
     ).toEqual(['actions-review', 'audit-log']);
-    expect(routeEvent(rules, summary({ name: 'transaction.labeled', status: 'approved' }))).toEqual(
-      [],
-    );
-    expect(routeEvent(rules, summary({ status: null }))).toEqual([]);
+    expect(
+      routeEvent(rules, eventSummary({ name: 'transaction.labeled', status: 'approved' })),
+    ).toEqual([]);
+    expect(routeEvent(rules, eventSummary({ status: null }))).toEqual([]);
   });
 
   it('When a rule is malformed, then validation names the problem', () => {
