@@ -74,12 +74,10 @@ async function queuedRequest(): Promise<string> {
 }
 
 /** What the create job does once Persona answers: settle the request, then `onLinked`. */
-const createResponse =
-  (requestId: string, transactionId = TXN) =>
-  async () => {
-    await store.markSubmitted(requestId, { transactionId, status: 'created' });
-    await producers.onLinked(transactionId);
-  };
+const createResponse = (requestId: string) => async () => {
+  await store.markSubmitted(requestId, { transactionId: TXN, status: 'created' });
+  await producers.onLinked(TXN);
+};
 
 /** Runs `step` once, right after the `nth` call of `method` has read its answer. */
 function landsAfter<T extends object>(
